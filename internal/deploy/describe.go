@@ -1,0 +1,277 @@
+package deploy
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/agentme/release-action/internal/github"
+)
+
+// Prefix starts the description of every Deployment record and status release-action
+// writes: resume and rollback read their own statuses back by it.
+const Prefix = "release-action: "
+
+// MaxDescription is GitHub's limit on a deployment status description, in characters.
+const MaxDescription = 140
+
+// The stage texts of status descriptions, after Prefix.
+const (
+	textDeploying    = "deploying"
+	textDeployed     = "deployed; validating"
+	textValidated    = "deployed and validated"
+	textDeployFailed = "deploy failed"
+	textDeployError  = "deploy error"
+	textSmokeFailed  = "smoke failed"
+	textRolledBack   = "rolled back"
+)
+
+// Description returns Prefix + text with control and format characters of text turned into
+// spaces, cut on a rune boundary (ending in "…") to MaxDescription characters.
+func Description(text string) string {
+	return cut(Prefix+clean(text), MaxDescription)
+}
+
+// clean makes untrusted text safe for one line of a log, a summary or a status: control
+// characters (newlines included) become spaces, invisible format characters (bidi
+// overrides, zero-width) and invalid UTF-8 are dropped.
+func clean(s string) string {
+	var b strings.Builder
+	for i, w := 0, 0; i < len(s); i += w {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		w = n
+		switch {
+		case r == utf8.RuneError && n <= 1:
+		case unicode.IsControl(r):
+			b.WriteByte(' ')
+		case unicode.Is(unicode.Cf, r):
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// cut shortens s to at most max runes, ending in "…" when something was cut.
+func cut(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	n := 0
+	for i := range s {
+		if n == max-1 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// short is the first 7 characters of a commit SHA (cleaned: SHAs from GitHub are untrusted).
+func short(sha string) string {
+	sha = clean(sha)
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
+
+// dur prints a duration rounded to the second ("30m0s").
+func dur(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return d.Round(time.Second).String()
+}
+
+// shortDur prints a duration without zero tails ("2m", "1h30m", "45s").
+func shortDur(d time.Duration) string {
+	s := dur(d)
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// ours reports whether a status was written by release-action.
+func ours(s github.DeploymentStatus) bool { return strings.HasPrefix(s.Description, Prefix) }
+
+// text returns the description of a release-action status after Prefix.
+func text(s github.DeploymentStatus) string { return strings.TrimPrefix(s.Description, Prefix) }
+
+// isRolledBack reports whether a status marks its commit rolled back.
+func isRolledBack(s github.DeploymentStatus) bool {
+	return ours(s) && strings.HasPrefix(text(s), textRolledBack)
+}
+
+// StageOf reads the stage a status records: by its release-action description, or, for a
+// status release-action did not write, by its state.
+func StageOf(s github.DeploymentStatus) Stage {
+	if ours(s) {
+		t := text(s)
+		switch {
+		case strings.HasPrefix(t, textDeployed):
+			return StageDeployed
+		case strings.HasPrefix(t, textValidated):
+			return StageValidated
+		case strings.HasPrefix(t, textDeploying):
+			return StageDeploying
+		case strings.HasPrefix(t, textDeployFailed), strings.HasPrefix(t, textDeployError):
+			return StageDeployFailed
+		case strings.HasPrefix(t, textSmokeFailed):
+			return StageSmokeFailed
+		case strings.HasPrefix(t, textRolledBack):
+			return StageRolledBack
+		}
+	}
+	switch s.State {
+	case "success":
+		return StageValidated
+	case "in_progress", "queued", "pending", "waiting":
+		return StageDeploying
+	case "inactive":
+		return StageInactive
+	default:
+		return StageDeployFailed
+	}
+}
+
+// stageOf is the stage of a record whose statuses are sorted newest first.
+func stageOf(statuses []github.DeploymentStatus) Stage {
+	if len(statuses) == 0 {
+		return StageCreated
+	}
+	return StageOf(statuses[0])
+}
+
+var (
+	runInText = regexp.MustCompile(`\(run ([0-9]{1,18})\)|\brun ([0-9]{1,18}) (?:concluded|ran)\b`)
+	runInURL  = regexp.MustCompile(`/actions/runs/([0-9]{1,18})(?:[/?#]|$)`)
+)
+
+// runOf returns the deploy run a release-action status names, 0 if none: "(run N)" and
+// "run N concluded|ran" in the descriptions Deploy writes, or the log_url of its
+// in_progress statuses (always the run's page). Other statuses are ignored: their log_url
+// may be the release run, not the deploy run.
+func runOf(s github.DeploymentStatus) int64 {
+	if !ours(s) {
+		return 0
+	}
+	t := text(s)
+	if !strings.HasPrefix(t, textDeploy) {
+		return 0
+	}
+	if m := runInText.FindStringSubmatch(t); m != nil {
+		if id, err := strconv.ParseInt(cmp.Or(m[1], m[2]), 10, 64); err == nil && id > 0 {
+			return id
+		}
+	}
+	if s.State == "in_progress" {
+		if m := runInURL.FindStringSubmatch(s.LogURL); m != nil {
+			if id, err := strconv.ParseInt(m[1], 10, 64); err == nil && id > 0 {
+				return id
+			}
+		}
+	}
+	return 0
+}
+
+// textDeploy starts every description Deploy writes ("deploying", "deployed; validating",
+// "deploy failed", "deploy error").
+const textDeploy = "deploy"
+
+// runIDOf returns the run named by the newest status that names one (statuses newest first).
+func runIDOf(statuses []github.DeploymentStatus) int64 {
+	for _, s := range statuses {
+		if id := runOf(s); id != 0 {
+			return id
+		}
+	}
+	return 0
+}
+
+// isOurRecord reports whether release-action created a Deployment record: its description
+// starts with Prefix or its payload has release_action set (a payload may come back as a
+// JSON object or as a string holding one).
+func isOurRecord(d github.Deployment) bool {
+	if strings.HasPrefix(d.Description, Prefix) {
+		return true
+	}
+	var p struct {
+		ReleaseAction int `json:"release_action"`
+	}
+	if json.Unmarshal(d.Payload, &p) == nil && p.ReleaseAction > 0 {
+		return true
+	}
+	var s string
+	if json.Unmarshal(d.Payload, &s) == nil && json.Unmarshal([]byte(s), &p) == nil && p.ReleaseAction > 0 {
+		return true
+	}
+	return false
+}
+
+// sortDeployments orders records newest first: CreatedAt descending, ties by ID descending
+// (GitHub documents no order).
+func sortDeployments(ds []github.Deployment) {
+	slices.SortStableFunc(ds, func(a, b github.Deployment) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+}
+
+// sortStatuses orders statuses newest first, whatever order they came in.
+func sortStatuses(ss []github.DeploymentStatus) {
+	slices.SortStableFunc(ss, func(a, b github.DeploymentStatus) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+}
+
+// MarkValidated adds success "deployed and validated" after the deployment's checks passed.
+func MarkValidated(ctx context.Context, gh GitHub, deploymentID int64, envURL, logURL string) error {
+	return mark(ctx, gh, deploymentID, "success", textValidated, envURL, logURL)
+}
+
+// MarkSmokeFailed adds failure "smoke failed: <detail>" after the deployment's smoke probes failed.
+func MarkSmokeFailed(ctx context.Context, gh GitHub, deploymentID int64, detail, logURL string) error {
+	t := textSmokeFailed
+	if d := strings.TrimSpace(clean(detail)); d != "" {
+		t += ": " + d
+	}
+	return mark(ctx, gh, deploymentID, "failure", t, "", logURL)
+}
+
+// MarkRolledBack adds failure "rolled back: <reason>" to the deployment of a commit that was
+// rolled back. auto_inactive is left to GitHub.
+func MarkRolledBack(ctx context.Context, gh GitHub, deploymentID int64, reason, logURL string) error {
+	t := textRolledBack
+	if r := strings.TrimSpace(clean(reason)); r != "" {
+		t += ": " + r
+	}
+	return mark(ctx, gh, deploymentID, "failure", t, "", logURL)
+}
+
+func mark(ctx context.Context, gh GitHub, id int64, state, t, envURL, logURL string) error {
+	_, err := gh.CreateDeploymentStatus(ctx, id, github.DeploymentStatusRequest{
+		State: state, Description: Description(t), EnvironmentURL: envURL, LogURL: logURL,
+	})
+	if err != nil {
+		return fmt.Errorf("add status %s %q to deployment %d: %w", state, cut(t, 60), id, err)
+	}
+	return nil
+}
