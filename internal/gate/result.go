@@ -1,0 +1,233 @@
+package gate
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Verdicts of the whole gate and of each gate. Pending is only ever a gate's verdict:
+// it was not decided when the whole gate stopped (fail-fast).
+const (
+	Pass    = "pass"
+	Fail    = "fail"
+	Pending = "pending"
+)
+
+// Result is the gate's decision: the `report` output. Field names are stable.
+type Result struct {
+	// Verdict is Pass only when every gate passed in the same poll.
+	Verdict string `json:"verdict"`
+	// Reason is one sentence for the whole decision.
+	Reason   string    `json:"reason"`
+	SHA      string    `json:"sha"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Duration Duration  `json:"duration"`
+	// TimedOut is true when Policy.Timeout ended the wait.
+	TimedOut bool `json:"timed_out"`
+	FailFast bool `json:"fail_fast"`
+	// Polls counts the snapshots read.
+	Polls int          `json:"polls"`
+	Gates []GateResult `json:"gates"`
+	// Warnings are problems that did not change the verdict (a temporary branch that
+	// could not be deleted).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// GateResult is the decision of one configured gate.
+type GateResult struct {
+	Name string `json:"name"`
+	// Kind is "check", "workflow" or "tests".
+	Kind    string `json:"kind"`
+	Verdict string `json:"verdict"`
+	// Reason says why, in words an operator acts on.
+	Reason string `json:"reason"`
+	// Link is the most useful page: the failing or pending check run, the workflow run.
+	Link string `json:"link,omitempty"`
+	// Duration is from the start of the gate until this gate was decided (or until the
+	// end when it never was).
+	Duration Duration `json:"duration"`
+	// WaitedAbsent, WaitedQueued and WaitedRunning split the time this gate was pending:
+	// no evidence yet; evidence queued or waiting (no runner, approval, concurrency);
+	// evidence in progress. A poll interval counts as queued when any blocking evidence
+	// was queued at its start.
+	WaitedAbsent  Duration `json:"waited_absent"`
+	WaitedQueued  Duration `json:"waited_queued"`
+	WaitedRunning Duration `json:"waited_running"`
+	// Evidence lists what was considered, superseded attempts included, sorted by
+	// workflow, name, run and check-run id (oldest attempt first).
+	Evidence []Evidence    `json:"evidence"`
+	Dispatch *DispatchInfo `json:"dispatch,omitempty"`
+	Tests    *TestsDetail  `json:"tests,omitempty"`
+}
+
+// Evidence is one check run or commit status a gate looked at.
+type Evidence struct {
+	Name string `json:"name"`
+	// Kind is "check_run" or "status".
+	Kind        string    `json:"kind"`
+	Workflow    string    `json:"workflow,omitempty"`
+	RunID       int64     `json:"run_id,omitempty"`
+	RunNumber   int       `json:"run_number,omitempty"`
+	Event       string    `json:"event,omitempty"`
+	CheckRunID  int64     `json:"check_run_id,omitempty"`
+	Status      string    `json:"status"`
+	Conclusion  string    `json:"conclusion,omitempty"`
+	URL         string    `json:"url,omitempty"`
+	StartedAt   time.Time `json:"started_at,omitzero"`
+	CompletedAt time.Time `json:"completed_at,omitzero"`
+	// Latest is false for an attempt a newer one superseded; it did not count.
+	Latest bool `json:"latest"`
+	// Verdict is pass, fail or pending for the latest attempt, "superseded" otherwise.
+	Verdict string `json:"verdict"`
+	// Note explains the verdict ("required check was skipped", "queued for 3m0s").
+	Note string `json:"note,omitempty"`
+}
+
+// Dispatch actions.
+const (
+	DispatchDispatched = "dispatched"
+	DispatchFollowed   = "followed_existing"
+)
+
+// DispatchInfo describes what a dispatch gate did when its workflow had no check runs on
+// the commit.
+type DispatchInfo struct {
+	Workflow   string `json:"workflow"`
+	WorkflowID int64  `json:"workflow_id"`
+	// Action is "dispatched" or "followed_existing" (a run on the commit was found, so
+	// nothing was dispatched).
+	Action string `json:"action"`
+	// Ref is the branch the workflow was dispatched on.
+	Ref string `json:"ref,omitempty"`
+	// TempRef is true when Ref is a temporary branch this gate created (and deletes).
+	TempRef      bool      `json:"temp_ref"`
+	RefDeleted   bool      `json:"ref_deleted"`
+	DispatchedAt time.Time `json:"dispatched_at,omitzero"`
+	RunID        int64     `json:"run_id,omitempty"`
+	RunURL       string    `json:"run_url,omitempty"`
+	// RunDiscovered is true when the server returned no run id and the run was found by
+	// listing workflow_dispatch runs of the commit.
+	RunDiscovered bool `json:"run_discovered"`
+	// HeadSHA is what the followed run actually ran (verified against the candidate).
+	HeadSHA string `json:"head_sha,omitempty"`
+}
+
+// TestsDetail is the evidence of a tests gate.
+type TestsDetail struct {
+	Workflow string       `json:"workflow"`
+	Job      string       `json:"job"`
+	Step     string       `json:"step,omitempty"`
+	RunID    int64        `json:"run_id,omitempty"`
+	Jobs     []TestJob    `json:"jobs,omitempty"`
+	Files    []FileResult `json:"files"`
+	Notes    []string     `json:"notes,omitempty"`
+}
+
+// TestJob is one job whose log was read.
+type TestJob struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	URL            string `json:"url,omitempty"`
+	Conclusion     string `json:"conclusion,omitempty"`
+	StepConclusion string `json:"step_conclusion,omitempty"`
+	// LogWindow is "step" when only the step's lines were read, "whole log" otherwise.
+	LogWindow string   `json:"log_window,omitempty"`
+	Summary   *Summary `json:"summary,omitempty"`
+}
+
+// FileResult is the verdict on one configured test file.
+type FileResult struct {
+	File string `json:"file"`
+	// Result is "passed", "failed" or "did_not_run"; "pending" while the gate waits for
+	// its jobs (a gate stopped by fail-fast or still waiting).
+	Result string `json:"result"`
+	// Source names where the result came from: "log", "junit" or "log+junit".
+	Source  string       `json:"source,omitempty"`
+	Sources []FileSource `json:"sources,omitempty"`
+}
+
+// FileSource is what one source said about a configured file.
+type FileSource struct {
+	Source string `json:"source"`
+	Result string `json:"result"`
+	// Paths are the paths as the source printed them.
+	Paths   []string `json:"paths,omitempty"`
+	Tests   int      `json:"tests"`
+	Failed  int      `json:"failed"`
+	Skipped int      `json:"skipped"`
+}
+
+// Duration is a time.Duration written as Go duration text ("45m0s") in the report.
+type Duration time.Duration
+
+// MarshalJSON writes the duration as text.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON reads duration text.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("duration: %w", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// D returns the value as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// clean makes untrusted text (check names, paths from logs) safe for one line of
+// progress or a reason: control characters become spaces and the length is bounded.
+func clean(s string) string { return oneLine(s, 200) }
+
+// plural writes "1 job", "3 jobs".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func oneLine(s string, maxRunes int) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if n == maxRunes {
+			b.WriteString("…")
+			break
+		}
+		if r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			r = ' '
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// quote puts cleaned untrusted text in single quotes.
+func quote(s string) string { return "'" + clean(s) + "'" }
+
+// fmtDur prints a duration rounded to the second ("20m0s").
+func fmtDur(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	return d.Round(time.Second).String()
+}
+
+func short(sha string) string {
+	sha = clean(sha)
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}
