@@ -1,0 +1,83 @@
+// Package ghemu is a GitHub emulator: a real HTTP server that answers the REST and
+// GraphQL requests release-action's client sends, the way GitHub Enterprise Server
+// lays them out (REST under /api/v3, GraphQL at POST /api/graphql). Tests, benchmarks
+// and `release-action sandbox` drive it; it deliberately does not import
+// internal/github, because it is the other side of that client.
+//
+// # Using it
+//
+//	clk := clock.NewVirtual(start)
+//	s := ghemu.New(ghemu.Options{Clock: clk, Token: "t"})
+//	base := s.Start() // REST: base+"/api/v3", GraphQL: base+"/api/graphql"
+//	defer s.Close()
+//	s.LoadAgentMe(sha)            // workflows, main -> sha, Install Smoke dispatch handler
+//	ci, sec := s.AgentMePush(sha) // passing CI and Security Gate runs, created now
+//	clk.Advance(10 * time.Minute) // jobs move queued -> in_progress -> completed
+//
+// Scenarios are built with AddCommit, AddBranch, AddTag, AddWorkflow,
+// ConfigureWorkflow, OnDispatch, AddRun, Rerun, AddCheckRun, AddStatus and
+// AddArtifact; Inject adds faults (5xx, secondary rate limits, delays). Stats,
+// GraphQLQueries, Dispatches, Refs and RateRemaining let a test assert what the client
+// did. agentme.go builds the Agent Me workflows' realistic jobs (CIJobs,
+// SecurityGateJob, InstallSmokeJobs, VitestLog).
+//
+// # What behaves like GitHub
+//
+//   - Endpoints: commits (sha, unique 7+ hex prefix, branch or tag; the sha media type),
+//     check runs/suites, combined status and statuses, branches-where-head, workflows
+//     by id or file name, workflow runs (filters head_sha, event, branch, status,
+//     created, check_suite_id), dispatches (return_run_details), jobs (filter
+//     latest|all, attempts), job logs and artifact zips (302 to a signed same-server
+//     URL under /_blobs/ that needs no token), git refs, check runs created and
+//     updated through the API, rate_limit. Any other path answers 404 JSON.
+//   - JSON field names and shapes, status codes and error messages; pagination with
+//     per_page (max 100), page and RFC 5988 Link headers (prev, next, last, first);
+//     a strong ETag on every GET (a hash of the Authorization header and the body,
+//     since GitHub ties ETags to the token) and 304 on If-None-Match;
+//     X-GitHub-Request-Id; x-ratelimit-* headers with an hourly primary limit per
+//     resource (core for REST requests, graphql for points); 304 answers are free.
+//   - Check runs, jobs, steps and workflow runs whose state moves queued ->
+//     in_progress -> completed as Options.Clock moves: nothing is stored about the
+//     present, everything is computed from creation times and JobSpecs. A job's check
+//     run id equals its job id; each workflow run is one check suite.
+//   - GraphQL documents are parsed and validated with gqlparser against schema.graphql,
+//     a verbatim subset of GitHub's public schema (a test compares it with
+//     testdata/github-schema.graphql), then executed over the same state: variables,
+//     aliases, fragments, @skip/@include, __typename, connections with opaque cursors,
+//     statusCheckRollup (latest check run per name per check suite plus the latest
+//     status per context), rateLimit with GitHub's cost formula.
+//
+// # Decisions where the brief left GitHub's behaviour open
+//
+//   - started_at is null while a check run or job is queued; jobs carry created_at.
+//   - Durations in JobSpec are rounded to whole seconds and runs are created at a whole
+//     second, because GitHub reports job and step times to the second; log lines carry
+//     7 fractional digits and always fall inside their step's [started_at, completed_at].
+//   - A job with Steps gets "Set up job" (step 1) and "Complete job" (last) like GitHub,
+//     and its log starts with a UTF-8 byte-order mark, as GitHub's job logs do. A
+//     skipped job, or one not completed yet, has no log (404).
+//   - A re-run keeps the run id and its check suite (that is why filter=latest, which
+//     de-duplicates within a suite, hides the old attempt); its new jobs get higher ids.
+//   - Check runs created through POST /check-runs (GITHUB_TOKEN: the github-actions app)
+//     go into one check suite per commit that has no workflow run; only those can be
+//     PATCHed (an Actions job's check run answers 403).
+//   - Signed blob URLs (job logs, artifact zips) do not expire: a clock.Virtual advanced
+//     by other goroutines between the 302 and the GET would otherwise make tests flaky.
+//   - GraphQL pagination follows GitHub's documented rules strictly: every connection
+//     needs first or last within 1-100 (MISSING_PAGINATION_BOUNDARIES,
+//     EXCESSIVE_PAGINATION, INVALID_PAGINATION), at most 500,000 nodes per query
+//     (MAX_NODE_LIMIT_EXCEEDED). Cost follows GitHub's formula: requests needed for
+//     every connection / 100, rounded, at least 1; rateLimit(dryRun: true) charges
+//     nothing. Over the limit GraphQL answers 200 with a RATE_LIMITED error.
+//   - Rollup state: any failed check run (a completed conclusion other than success,
+//     neutral or skipped) or failure status is FAILURE, then ERROR, then PENDING
+//     (anything not completed, or a pending status), else SUCCESS. A commit with no
+//     check runs and no statuses has a null statusCheckRollup.
+//   - Workflow dispatch accepts a branch or tag, short or as refs/heads/x, refs/tags/x.
+//     Without ConfigureWorkflow a workflow is dispatchable and accepts any inputs.
+//
+// Phase 2 (deployments, tags, releases, contents, issues) is not emulated yet: those
+// routes answer 404 and those GraphQL fields fail validation. State lives in one
+// mutex-protected world struct and REST endpoints in one route table (restRoutes),
+// so Phase 2 adds maps, routes, schema types and resolvers without reshaping anything.
+package ghemu
