@@ -79,11 +79,13 @@ type tempRef struct {
 }
 
 type runner struct {
-	gh       GitHub
-	o        Options
-	clk      clock.Clock
-	sha      string
-	timeout  time.Duration
+	gh      GitHub
+	o       Options
+	clk     clock.Clock
+	sha     string
+	timeout time.Duration
+	// contexts is the size of the last snapshot (it prices a re-read).
+	contexts int
 	appear   time.Duration
 	minI     time.Duration
 	maxI     time.Duration
@@ -311,10 +313,11 @@ func (r *runner) loop(ctx context.Context) error {
 			r.timeoutAll(now)
 			return nil
 		}
+		floor := r.costFloor()
 		if changed || r.acted {
-			interval = r.minI
+			interval = floor
 		} else {
-			interval = min(interval*3/2, r.maxI)
+			interval = max(min(interval*3/2, r.maxI), floor)
 		}
 		d := min(interval, r.deadline.Sub(now))
 		if at, ok := r.nextAppearDeadline(); ok && at.After(now) {
@@ -327,6 +330,17 @@ func (r *runner) loop(ctx context.Context) error {
 			return fmt.Errorf("gate on %s stopped while waiting: %w", short(r.sha), err)
 		}
 	}
+}
+
+// costFloor is the shortest interval after a change. A changed snapshot is re-read
+// with one GraphQL query per 100 contexts, so a commit with many check runs that keep
+// changing would spend GITHUB_TOKEN's 1,000 points an hour in minutes; the floor grows
+// with the number of pages (5s per 100 contexts by default) so a change costs about the
+// same points per minute whatever the commit's size. It never exceeds the progress
+// bound, so a line is still written at least once a minute.
+func (r *runner) costFloor() time.Duration {
+	pages := max(1, (r.contexts+99)/100)
+	return min(r.minI*time.Duration(pages), maxSilent)
 }
 
 // findSelf finds the gate's own job once: the in-progress job of Self.RunID running on
@@ -373,6 +387,7 @@ func (r *runner) poll(ctx context.Context) (bool, error) {
 	}
 	now := r.clk.Now()
 	r.polls++
+	r.contexts = len(snap.Contexts)
 	r.acted = false
 	changed := r.observe(snap.Contexts, now)
 	v := r.makeView(snap.Contexts)
