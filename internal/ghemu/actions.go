@@ -617,10 +617,10 @@ func dispatchWorkflow(c *rc) reply {
 		return errReply(http.StatusUnprocessableEntity, "Workflow does not have 'workflow_dispatch' trigger")
 	}
 	ref := in.Ref
-	sha, ok := c.w.refs["refs/heads/"+strings.TrimPrefix(ref, "refs/heads/")]
+	sha, ok := c.w.refCommit("refs/heads/" + strings.TrimPrefix(ref, "refs/heads/"))
 	branch := strings.TrimPrefix(ref, "refs/heads/")
 	if !ok {
-		sha, ok = c.w.refs["refs/tags/"+strings.TrimPrefix(ref, "refs/tags/")]
+		sha, ok = c.w.refCommit("refs/tags/" + strings.TrimPrefix(ref, "refs/tags/"))
 		branch = strings.TrimPrefix(ref, "refs/tags/")
 	}
 	if !ok {
@@ -677,6 +677,7 @@ func dispatchWorkflow(c *rc) reply {
 		at = at.Add(c.s.opts.DispatchLatency)
 	}
 	r := c.w.createRun(wf, sha, branch, "workflow_dispatch", at, jobs)
+	c.w.gateRun(r, inputs["environment"])
 	d.RunID = r.id
 	c.w.dispatches = append(c.w.dispatches, d)
 	if !details {
@@ -734,7 +735,7 @@ func (c *rc) jobJSON(j *checkRun) jobJSON {
 		Status: v.status, Conclusion: strp(v.conclusion), CreatedAt: ts(j.createdAt), StartedAt: ts(v.startedAt),
 		CompletedAt: ts(v.completedAt), Name: j.name, Steps: []stepJSON{},
 		CheckRunURL: c.u.repo + "/check-runs/" + formatID(j.id), Labels: []string{"ubuntu-latest"}}
-	if v.status != "queued" && j.spec.Conclusion != "skipped" {
+	if v.status != "queued" && v.status != "waiting" && j.spec.Conclusion != "skipped" {
 		rid, gid := int64(1000+j.id%97), int64(2)
 		name, group := runnerName(j), "GitHub Actions"
 		out.RunnerID, out.RunnerName, out.RunnerGroupID, out.RunnerGroupName = &rid, &name, &gid, &group

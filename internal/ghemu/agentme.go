@@ -39,7 +39,9 @@ const (
 // only (a dispatch answers 422); Install Smoke (install-smoke.yml), dispatchable, whose
 // dispatch creates the three install-smoke matrix jobs (all passing: replace with
 // OnDispatch(WorkflowInstallSmoke, ...) to change that); and Deploy (deploy.yml),
-// dispatchable with the inputs environment (required), ref and deployment_id.
+// dispatchable with the inputs environment (required), ref and deployment_id, whose
+// dispatch creates DeployJobs(environment): one job "deploy (<environment>)" that
+// succeeds after about a minute unless FailDeploys says otherwise.
 // No run exists yet: add them with AgentMePush or AddRun.
 func (s *Server) LoadAgentMe(sha string) {
 	s.AddCommit(sha, "main")
@@ -55,6 +57,13 @@ func (s *Server) LoadAgentMe(sha string) {
 		WorkflowInput{Name: "ref"},
 		WorkflowInput{Name: "deployment_id"})
 	s.OnDispatch(WorkflowInstallSmoke, func(Dispatch) []JobSpec { return InstallSmokeJobs() })
+	s.OnDispatch(WorkflowDeploy, func(d Dispatch) []JobSpec { return s.DeployJobs(d.Inputs["environment"]) })
+}
+
+func fnv32(s string) int64 {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return int64(h.Sum32())
 }
 
 // AgentMePush adds the runs a push of sha to main starts: CI and Security Gate, all

@@ -1,6 +1,7 @@
 package ghemu_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/ghemu"
@@ -146,4 +148,62 @@ func BenchmarkConditionalCheckRuns(b *testing.B) {
 			b.Fatal(rec.Code)
 		}
 	}
+}
+
+// FuzzContents round-trips any file through AddFile and GET /contents: the base64
+// GitHub-style answer always decodes to the bytes put in.
+func FuzzContents(f *testing.F) {
+	f.Add("package.json", []byte(`{"version":"2026.2.9"}`))
+	f.Add("a/b/c.bin", []byte{0, 0xff, '\n', '\r'})
+	f.Add("empty", []byte{})
+	f.Fuzz(func(t *testing.T, path string, content []byte) {
+		path = strings.Trim(path, "/")
+		if path == "" || strings.Contains(path, "//") || strings.ContainsAny(path, "?#%\\") || !utf8.ValidString(path) ||
+			len(content) > 1<<20 || strings.Contains("/"+path+"/", "/../") || strings.Contains("/"+path+"/", "/./") {
+			return
+		}
+		s := fuzzServer()
+		s.AddFile(shaA, path, content)
+		u := &url.URL{Path: "/api/v3/repos/agentme/agentme/contents/" + path, RawQuery: "ref=" + shaA}
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", u.String(), nil))
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var out struct {
+			Content string `json:"content"`
+			Size    int    `json:"size"`
+		}
+		require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &out))
+		got, err := base64.StdEncoding.DecodeString(out.Content)
+		require.NoError(t, err)
+		assert.Equal(t, len(content), out.Size)
+		if len(content) == 0 {
+			assert.Empty(t, got)
+		} else {
+			assert.Equal(t, content, got)
+		}
+	})
+}
+
+// FuzzPhase2Bodies posts arbitrary bodies to the release, deploy and issue endpoints:
+// the answer is always one of GitHub's statuses with a JSON body, never a panic.
+func FuzzPhase2Bodies(f *testing.F) {
+	f.Add(0, `{"ref":"main","required_contexts":[],"payload":{"a":1}}`)
+	f.Add(1, `{"state":"success","description":"ok","auto_inactive":false}`)
+	f.Add(2, `{"tag_name":"v1","generate_release_notes":true,"make_latest":"legacy"}`)
+	f.Add(3, `{"tag":"v1","message":"m","object":"`+shaA+`","type":"commit","tagger":{"name":"a","email":"b"}}`)
+	f.Add(4, `{"title":7,"labels":["x",{"name":"y"}]}`)
+	f.Add(0, `{"ref":null,"payload":[1]}`)
+	f.Fuzz(func(t *testing.T, which int, body string) {
+		s := fuzzServer()
+		id := s.AddDeployment("staging", shaA, "main", false, "success")
+		paths := []string{"/deployments", fmt.Sprintf("/deployments/%d/statuses", id), "/releases", "/git/tags", "/issues"}
+		if which < 0 {
+			which = -which
+		}
+		p := "/api/v3/repos/agentme/agentme" + paths[which%len(paths)]
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest("POST", p, strings.NewReader(body)))
+		assert.Contains(t, []int{201, 400, 409, 422}, rec.Code, rec.Body.String())
+		assert.True(t, json.Valid(rec.Body.Bytes()), rec.Body.String())
+	})
 }

@@ -281,7 +281,9 @@ func init() {
 			"prefix":     func(e *exec, s any, _ map[string]any) (any, error) { return refPrefix(s.(refObj).full), nil },
 			"repository": func(e *exec, _ any, _ map[string]any) (any, error) { return repoObj{}, nil },
 			"target": func(e *exec, s any, _ map[string]any) (any, error) {
-				return e.commitObj(e.c.w.refs[s.(refObj).full]), nil
+				// schema.graphql has no Tag object: an annotated tag's ref answers its commit.
+				sha, _ := e.c.w.refCommit(s.(refObj).full)
+				return e.commitObj(sha), nil
 			},
 		},
 		"Commit": {

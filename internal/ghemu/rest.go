@@ -51,6 +51,25 @@ func (s *Server) restRoutes() []route {
 		mkRoute("POST", R+"/check-runs", createCheckRun),
 		mkRoute("GET", R+"/check-runs/{id}", getCheckRun),
 		mkRoute("PATCH", R+"/check-runs/{id}", updateCheckRun),
+		mkRoute("GET", R+"/contents/{path...}", getContents),
+		mkRoute("POST", R+"/git/tags", createTagObject),
+		mkRoute("GET", R+"/git/tags/{sha}", getTagObject),
+		mkRoute("GET", R+"/releases", listReleases),
+		mkRoute("POST", R+"/releases", createRelease),
+		mkRoute("GET", R+"/releases/latest", getLatestRelease),
+		mkRoute("GET", R+"/releases/tags/{tag...}", getReleaseByTag),
+		mkRoute("GET", R+"/releases/{id}", getRelease),
+		mkRoute("PATCH", R+"/releases/{id}", updateRelease),
+		mkRoute("GET", R+"/deployments", listDeployments),
+		mkRoute("POST", R+"/deployments", createDeployment),
+		mkRoute("GET", R+"/deployments/{id}", getDeployment),
+		mkRoute("DELETE", R+"/deployments/{id}", deleteDeployment),
+		mkRoute("GET", R+"/deployments/{id}/statuses", listDeploymentStatuses),
+		mkRoute("POST", R+"/deployments/{id}/statuses", createDeploymentStatus),
+		mkRoute("GET", R+"/deployments/{id}/statuses/{status_id}", getDeploymentStatus),
+		mkRoute("GET", R+"/actions/runs/{run_id}/pending_deployments", pendingDeployments),
+		mkRoute("POST", R+"/issues", createIssue),
+		mkRoute("GET", R+"/issues/{number}", getIssue),
 	}
 }
 
@@ -421,11 +440,22 @@ type refJSON struct {
 	} `json:"object"`
 }
 
+// refJSON describes a ref; its object is a commit or, for an annotated tag, the tag object.
 func (c *rc) refJSON(ref, sha string) refJSON {
 	var out refJSON
 	out.Ref, out.NodeID, out.URL = ref, nodeID("REF", ref), c.u.repo+"/git/"+ref
 	out.Object.SHA, out.Object.Type, out.Object.URL = sha, "commit", c.u.repo+"/git/commits/"+sha
+	if _, ok := c.w.tagObjects[sha]; ok {
+		out.Object.Type, out.Object.URL = "tag", c.u.repo+"/git/tags/"+sha
+	}
 	return out
+}
+
+// gitObject tells whether sha names a commit or a tag object.
+func (w *world) gitObject(sha string) bool {
+	_, commit := w.commits[sha]
+	_, tag := w.tagObjects[sha]
+	return commit || tag
 }
 
 func validRefName(ref string) bool {
@@ -447,7 +477,7 @@ func createRef(c *rc) reply {
 	if !validRefName(in.Ref) {
 		return errReply(http.StatusUnprocessableEntity, "Reference name must start with 'refs/' and have at least two slashes.")
 	}
-	if _, ok := c.w.commits[in.SHA]; !ok {
+	if !c.w.gitObject(in.SHA) {
 		return errReply(http.StatusUnprocessableEntity, "Object does not exist")
 	}
 	if _, ok := c.w.refs[in.Ref]; ok {
@@ -496,7 +526,7 @@ func updateRef(c *rc) reply {
 	if _, ok := c.w.refs[ref]; !ok {
 		return errReply(http.StatusUnprocessableEntity, "Reference does not exist")
 	}
-	if _, ok := c.w.commits[in.SHA]; !ok {
+	if !c.w.gitObject(in.SHA) {
 		return errReply(http.StatusUnprocessableEntity, "Object does not exist")
 	}
 	// Without history the emulator cannot tell a fast-forward: only force moves a ref.

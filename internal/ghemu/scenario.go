@@ -311,6 +311,7 @@ func (s *Server) Rerun(runID int64, jobs ...JobSpec) *Run {
 	}
 	r.attempt++
 	r.startedAt = now.Truncate(time.Second)
+	r.gate = nil // the environment gate holds the first attempt only
 	w.addJobs(r, now, jobs)
 	return r.export()
 }
@@ -421,7 +422,8 @@ func (s *Server) Dispatches() []Dispatch {
 	return out
 }
 
-// Refs returns the current git refs ("refs/heads/main" -> sha).
+// Refs returns the current git refs and what each points at ("refs/heads/main" ->
+// sha; an annotated tag's ref -> its tag object, which Tags dereferences).
 func (s *Server) Refs() map[string]string {
 	w, _, unlock := s.lock()
 	defer unlock()

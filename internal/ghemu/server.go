@@ -43,6 +43,11 @@ type Options struct {
 	// returned (the run appears, and starts its queue time, this long after the
 	// dispatch), like GitHub's few seconds before a dispatched run can be listed.
 	DispatchLatency time.Duration
+	// TokenStartsWorkflows makes the token behave like a PAT or App token: a deployment
+	// created through the API starts a run (event "deployment") of every workflow
+	// registered with OnDeployment. The default, false, is GITHUB_TOKEN's rule: events
+	// it causes start no workflow (workflow_dispatch excepted).
+	TokenStartsWorkflows bool
 }
 
 // Server is the emulator. All methods are safe for concurrent use.

@@ -11,8 +11,8 @@ import (
 // computed from the creation time and the JobSpec at the moment a request is answered,
 // so a clock.Virtual moving forward is all a scenario needs.
 //
-// Phase 2 (deployments, tags, releases, contents, issues) adds its own maps here and
-// its own routes to Server.routes; nothing below depends on the set being closed.
+// Refs may point at a commit or at an annotated tag object (tagObjects); code that
+// needs a commit peels through refCommit or resolve.
 type world struct {
 	owner, repo string
 
@@ -29,6 +29,17 @@ type world struct {
 
 	dispatchFns map[string]func(Dispatch) []JobSpec
 	dispatches  []Dispatch
+
+	tagObjects    map[string]*tagObject        // tag object sha -> annotated tag
+	files         map[string]map[string][]byte // commit sha -> path -> content
+	releases      []*releaseState              // ascending id
+	latestRelease *releaseState                // what make_latest last elected
+	deployments   []*deploymentState           // ascending id
+	environments  map[string]*environmentState // protected environments by name
+	deployFns     []deploymentHandler          // OnDeployment, in registration order
+	deployFails   map[string]int               // environment -> deploy runs left to fail
+	issues        []*issueState                // ascending number
+	labels        map[string]*labelState       // by lower-case name
 
 	faults  []*faultState
 	stats   Stats
@@ -49,6 +60,12 @@ const (
 	idCheckRun
 	idStatus
 	idArtifact
+	idRelease
+	idDeployment
+	idDeploymentStatus
+	idEnvironment
+	idIssue
+	idLabel
 )
 
 // Distinct ranges make it obvious when a caller mixes up a run id, a suite id and a
@@ -60,17 +77,29 @@ var idBase = map[idKind]int64{
 	idCheckRun: 400_000_000,
 	idStatus:   900_000_000,
 	idArtifact: 2_000_000_000,
+	idRelease:  180_000_000,
+	// Deployment ids sit between run ids and suite ids, their statuses above suites.
+	idDeployment:       1_400_000_000,
+	idDeploymentStatus: 1_900_000_000,
+	idEnvironment:      600_000_000,
+	idIssue:            2_100_000_000,
+	idLabel:            700_000_000,
 }
 
 func newWorld(owner, repo string) *world {
 	return &world{
-		owner:       owner,
-		repo:        repo,
-		commits:     map[string]*commit{},
-		refs:        map[string]string{},
-		dispatchFns: map[string]func(Dispatch) []JobSpec{},
-		nextID:      map[idKind]int64{},
-		stats:       Stats{Routes: map[string]int{}},
+		owner:        owner,
+		repo:         repo,
+		commits:      map[string]*commit{},
+		refs:         map[string]string{},
+		dispatchFns:  map[string]func(Dispatch) []JobSpec{},
+		tagObjects:   map[string]*tagObject{},
+		files:        map[string]map[string][]byte{},
+		environments: map[string]*environmentState{},
+		deployFails:  map[string]int{},
+		labels:       map[string]*labelState{},
+		nextID:       map[idKind]int64{},
+		stats:        Stats{Routes: map[string]int{}},
 	}
 }
 
@@ -110,6 +139,7 @@ type runState struct {
 	suite      *suiteState
 	jobs       []*checkRun // every attempt, ascending id
 	lastSpecs  []JobSpec   // specs of the latest attempt, for a Rerun without specs
+	gate       *envGate    // the environment approval the first attempt waits on
 }
 
 // latestJobs returns the newest job per name (the latest attempt of each), by id.
@@ -151,6 +181,7 @@ type checkRun struct {
 	steps []stepPlan
 
 	manual *manualCheck // check runs created through the REST API
+	gate   *envGate     // the environment approval the job waits for (nil: none)
 }
 
 type manualCheck struct {
@@ -202,15 +233,26 @@ func (c *checkRun) view(now time.Time) crView {
 		return crView{status: m.status, conclusion: m.conclusion, startedAt: m.startedAt,
 			completedAt: m.completedAt, updatedAt: m.updatedAt}
 	}
-	v := crView{status: "queued", updatedAt: c.createdAt}
 	if c.spec.Conclusion == "skipped" {
 		return crView{status: "completed", conclusion: "skipped", startedAt: c.createdAt,
 			completedAt: c.createdAt, updatedAt: c.createdAt}
 	}
+	// A job behind an environment gate waits, then queues from the moment it is released.
+	queued := c.createdAt
+	if c.gate != nil {
+		rel := c.gate.releasedAt()
+		if rel.IsZero() || now.Before(rel) {
+			return crView{status: "waiting", updatedAt: c.createdAt}
+		}
+		if rel.After(queued) {
+			queued = rel
+		}
+	}
+	v := crView{status: "queued", updatedAt: queued}
 	if c.spec.NeverStarts {
 		return v
 	}
-	start := c.createdAt.Add(c.spec.QueueFor)
+	start := queued.Add(c.spec.QueueFor)
 	end := start.Add(c.spec.RunFor)
 	if now.Before(start) {
 		return v
@@ -339,7 +381,7 @@ func aggregate(views []crView) (status, conclusion string, updated time.Time) {
 	if len(views) == 0 {
 		return "queued", "", time.Time{}
 	}
-	done, started := 0, 0
+	done, started, waiting := 0, 0, 0
 	has := map[string]bool{}
 	for _, v := range views {
 		if v.updatedAt.After(updated) {
@@ -348,6 +390,9 @@ func aggregate(views []crView) (status, conclusion string, updated time.Time) {
 		if v.status == "completed" {
 			done++
 			has[v.conclusion] = true
+		}
+		if v.status == "waiting" {
+			waiting++
 		}
 		if v.status != "queued" && v.status != "waiting" && v.status != "pending" && v.status != "requested" {
 			started++
@@ -358,6 +403,8 @@ func aggregate(views []crView) (status, conclusion string, updated time.Time) {
 		status = "completed"
 	case started > 0:
 		status = "in_progress"
+	case waiting > 0:
+		return "waiting", "", updated
 	default:
 		return "queued", "", updated
 	}
@@ -501,7 +548,7 @@ func (w *world) resolve(ref string) (string, bool) {
 	}
 	for _, full := range []string{ref, "refs/heads/" + ref, "refs/tags/" + ref} {
 		if strings.HasPrefix(full, "refs/") {
-			if sha, ok := w.refs[full]; ok {
+			if sha, ok := w.refCommit(full); ok {
 				return sha, true
 			}
 		}
@@ -524,13 +571,37 @@ func (w *world) resolve(ref string) (string, bool) {
 // branchesWhereHead lists the branches whose head is sha, sorted.
 func (w *world) branchesWhereHead(sha string) []string {
 	var out []string
-	for ref, s := range w.refs {
-		if s == sha && strings.HasPrefix(ref, "refs/heads/") {
+	for ref := range w.refs {
+		if s, _ := w.refCommit(ref); s == sha && strings.HasPrefix(ref, "refs/heads/") {
 			out = append(out, strings.TrimPrefix(ref, "refs/heads/"))
 		}
 	}
 	sort.Strings(out)
 	return out
+}
+
+// refCommit is the commit a full ref names, peeled through annotated tag objects.
+func (w *world) refCommit(full string) (string, bool) {
+	sha, ok := w.refs[full]
+	if !ok {
+		return "", false
+	}
+	return w.peel(sha)
+}
+
+// peel follows tag objects down to the commit they name.
+func (w *world) peel(sha string) (string, bool) {
+	for range 8 { // a tag of a tag of ... ; git has no cycles, the bound is for safety
+		if _, ok := w.commits[sha]; ok {
+			return sha, true
+		}
+		t, ok := w.tagObjects[sha]
+		if !ok {
+			return "", false
+		}
+		sha = t.object
+	}
+	return "", false
 }
 
 func (w *world) workflowByName(name string) *workflowState {
