@@ -1,0 +1,213 @@
+// Package cli is release-action's command layer: it parses inputs (action inputs under
+// GITHUB_ACTIONS=true, flags otherwise) once into typed options, runs one command, and is
+// the only place that maps outcomes to exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/agentme/release-action/internal/actions"
+	"github.com/agentme/release-action/internal/clock"
+)
+
+// Exit codes, as DESIGN.md fixes them.
+const (
+	ExitOK       = 0 // done, passed
+	ExitFailed   = 1 // the gate blocked or a step failed
+	ExitBadInput = 2 // bad input or configuration
+	ExitAPI      = 3 // GitHub or network failure that retries could not overcome
+)
+
+// Env is everything a command may touch of the outside world. main passes the real
+// process; tests pass buffers, a map-backed environment, a virtual clock and the
+// emulators' HTTP clients.
+type Env struct {
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+	// Clock defaults to the wall clock.
+	Clock clock.Clock
+	// HTTPClient is the base client for GitHub and gateways (default: a fresh client
+	// with TLS verification on and no global state).
+	HTTPClient *http.Client
+}
+
+type command struct {
+	name    string
+	summary string
+	inputs  []input
+	run     func(ctx context.Context, a *app) int
+}
+
+// app is one command invocation: its runner, parsed inputs and injected dependencies.
+type app struct {
+	env    Env
+	runner *actions.Runner
+	cmd    *command
+	in     values
+	stderr io.Writer
+	// elapsed, when set, prefixes progress lines (the sandbox shows virtual time).
+	elapsed func() string
+	// secrets overrides environment variables named by the configuration (the sandbox
+	// hands its emulators' credentials in this way).
+	secrets map[string]string
+	// channelTimeout bounds the channel probe's wait for a reply (0: smoke's default).
+	channelTimeout time.Duration
+}
+
+func commands() []*command {
+	return []*command{
+		gateCommand(),
+		releaseCommand(),
+		smokeCommand(),
+		configCommand(),
+		sandboxCommand(),
+		versionCommand(),
+	}
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands() {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Main runs release-action and returns its exit code.
+func Main(ctx context.Context, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if env.Stdout == nil {
+		env.Stdout = io.Discard
+	}
+	if env.Stderr == nil {
+		env.Stderr = io.Discard
+	}
+	if env.Clock == nil {
+		env.Clock = clock.Real{}
+	}
+	if env.HTTPClient == nil {
+		env.HTTPClient = &http.Client{}
+	}
+	runner := actions.New(env.Stdout, env.Getenv)
+
+	var (
+		name string
+		args []string
+	)
+	if runner.Actions() {
+		name = runner.Input("command")
+		if name == "" && len(env.Args) > 0 {
+			name, args = env.Args[0], env.Args[1:]
+		}
+		if name == "" {
+			name = "gate"
+		}
+	} else {
+		if len(env.Args) == 0 || env.Args[0] == "-h" || env.Args[0] == "--help" || env.Args[0] == "help" {
+			if len(env.Args) > 1 {
+				if c := findCommand(env.Args[1]); c != nil {
+					printCommandHelp(env.Stdout, c)
+					return ExitOK
+				}
+			}
+			printUsage(env.Stdout)
+			if len(env.Args) == 0 {
+				return ExitBadInput
+			}
+			return ExitOK
+		}
+		name, args = env.Args[0], env.Args[1:]
+	}
+	cmd := findCommand(name)
+	if cmd == nil {
+		a := &app{env: env, runner: runner, stderr: env.Stderr}
+		return a.fail(ExitBadInput, badInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
+	}
+	a := &app{env: env, runner: runner, cmd: cmd, stderr: env.Stderr}
+	in, help, err := parseInputs(cmd, runner, env.Getenv, args, env.Stdout)
+	if help {
+		return ExitOK
+	}
+	if err != nil {
+		return a.fail(ExitBadInput, err)
+	}
+	a.in = in
+	return cmd.run(ctx, a)
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "release-action: the Agent Me release runbook, executable.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: release-action <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'release-action <command> --help' for its flags. As a GitHub Action the")
+	fmt.Fprintln(w, "`command` input picks the command and flags come from the action's inputs.")
+	fmt.Fprintln(w, "Exit codes: 0 pass, 1 blocked or failed, 2 bad input or configuration, 3 GitHub or network failure.")
+}
+
+// fail reports err the way the runner expects and returns code.
+func (a *app) fail(code int, err error) int {
+	msg := a.runner.Redact(err.Error())
+	if a.runner.Actions() {
+		a.runner.Error(msg, actions.Annotation{Title: "release-action"})
+	} else {
+		fmt.Fprintln(a.stderr, "error: "+msg)
+	}
+	return code
+}
+
+// exitCode maps an error that stopped a command to its exit code: bad input (2) when the
+// user can fix the input, else a GitHub or network failure (3).
+func exitCode(err error) int {
+	var bad *badInputError
+	if errors.As(err, &bad) {
+		return ExitBadInput
+	}
+	if errors.Is(err, context.Canceled) {
+		return ExitAPI
+	}
+	return ExitAPI
+}
+
+// badInputError marks an error the user fixes by changing inputs or configuration.
+type badInputError struct{ err error }
+
+func (e *badInputError) Error() string { return e.err.Error() }
+func (e *badInputError) Unwrap() error { return e.err }
+
+func badInputf(format string, args ...any) error {
+	return &badInputError{err: fmt.Errorf(format, args...)}
+}
+
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &badInputError{err: err}
+}

@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/agentme/release-action/internal/config"
+)
+
+func configCommand() *command {
+	return &command{
+		name:    "config",
+		summary: "validate the configuration file and print the effective configuration",
+		inputs:  []input{inConfig},
+		run: func(_ context.Context, a *app) int {
+			cfg, err := a.loadConfig()
+			if err != nil {
+				return a.fail(ExitBadInput, err)
+			}
+			src := cfg.Source
+			if src == "" {
+				src = "built-in Agent Me defaults (" + a.in.str("config") + " does not exist)"
+			}
+			fmt.Fprintf(a.env.Stdout, "# effective configuration from %s\n%s", src, cfg.YAML())
+			return ExitOK
+		},
+	}
+}
+
+// loadConfig loads the `config` input's file; every problem is bad input.
+func (a *app) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(a.in.str("config"))
+	if err != nil {
+		return nil, badInput(fmt.Errorf("configuration is invalid; fix these and run again (release-action config checks a file):\n%w", err))
+	}
+	return cfg, nil
+}

@@ -1,0 +1,101 @@
+package sandbox
+
+import (
+	"time"
+
+	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/gatewayemu"
+	"github.com/agentme/release-action/internal/ghemu"
+)
+
+// Credentials of the sandbox gateways. They are not secrets (the emulators live for
+// one run on loopback), but the action treats them as it treats real ones.
+const (
+	StagingToken    = "sandbox-staging-gateway-token"
+	ProductionToken = "sandbox-production-gateway-token"
+	StagingEnv      = "AGENTME_STAGING_GATEWAY_TOKEN"
+	ProductionEnv   = "AGENTME_PRODUCTION_GATEWAY_TOKEN"
+	// Version is what package.json says at the candidate.
+	Version = "2026.2.9"
+)
+
+// World is everything a release scenario runs against.
+type World struct {
+	GitHub     *ghemu.Server
+	Staging    *gatewayemu.Server
+	Production *gatewayemu.Server
+	// Config is the release configuration, pointing at the two gateways.
+	Config *config.Config
+	// Secrets are the environment variables the configuration names (token-env).
+	Secrets map[string]string
+}
+
+// AgentMeRepo loads the Agent Me repository with a green candidate: CI, Security Gate,
+// Install Smoke passed, package.json at the version.
+func AgentMeRepo(s *ghemu.Server) {
+	s.LoadAgentMe(Candidate)
+	s.AgentMePush(Candidate)
+	s.AddRun(ghemu.WorkflowInstallSmoke, Candidate, "workflow_dispatch", ghemu.InstallSmokeJobs()...)
+	s.AddFile(Candidate, "package.json", []byte(`{"name":"agentme","version":"`+Version+`"}`))
+}
+
+// ReleaseConfig is the design brief's Agent Me configuration with the environments
+// pointing at the sandbox gateways: staging, then production in a Tue/Thu 02:00-04:00
+// Australia/Brisbane window with the brief's year-end freeze.
+func ReleaseConfig(stagingURL, productionURL string) *config.Config {
+	cfg := config.Default()
+	all := []string{"connect-auth", "control-ui", "channel", "bootstrap", "tool-call"}
+	cfg.Environments = []config.Environment{
+		{Name: "staging", URL: stagingURL, TokenEnv: StagingEnv, Timeout: config.Duration(20 * time.Minute), Smoke: all},
+		{Name: "production", URL: productionURL, TokenEnv: ProductionEnv, Timeout: config.Duration(30 * time.Minute), Smoke: all,
+			Window: &config.Window{
+				Timezone: "Australia/Brisbane",
+				Weekly:   []config.WeeklyWindow{{Days: []string{"Tue", "Thu"}, Start: "02:00", End: "04:00"}},
+				Freeze:   []config.Freeze{{From: "2026-12-20", To: "2027-01-05"}},
+				MaxWait:  config.Duration(2 * time.Hour),
+			}},
+	}
+	cfg.Owners = config.Owners{Release: "@agentme/release-owners", Security: "@agentme/security", OnCall: "@agentme/oncall"}
+	return cfg
+}
+
+func releaseScenarios() []Scenario {
+	green := func(w *World) { AgentMeRepo(w.GitHub) }
+	return []Scenario{
+		{
+			Name:        "release",
+			Description: "the whole runbook: gate, candidate tag, staging deploy and smoke, production inside its window, release tag and GitHub release",
+			Command:     "release", Want: "pass", SetupWorld: green,
+		},
+		{
+			Name:        "release-deploy-failing",
+			Description: "the staging deploy workflow fails: the deployment is marked failure and nothing reaches production",
+			Command:     "release", Want: "fail",
+			SetupWorld: func(w *World) { green(w); w.GitHub.FailDeploys("staging", 1) },
+		},
+		{
+			Name:        "release-smoke-failing",
+			Description: "staging comes up without a model provider: the channel probe times out and the release stops before production",
+			Command:     "release", Want: "fail",
+			SetupWorld: func(w *World) { green(w); w.Staging.SetNoModel(true) },
+		},
+		{
+			Name:        "release-outside-window",
+			Description: "Wednesday in Brisbane: production's next window (Thu 02:00) is beyond max-wait, so the release stops with result=scheduled after staging",
+			Command:     "release", Want: "scheduled", SetupWorld: green,
+			Start: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC), // Wed 12:00 in Brisbane
+		},
+		{
+			Name:        "release-frozen",
+			Description: "inside the year-end freeze: production is not deployed, and the next window after the freeze is given",
+			Command:     "release", Want: "scheduled", SetupWorld: green,
+			Start: time.Date(2026, 12, 21, 16, 30, 0, 0, time.UTC), // Tue 22 Dec 02:30 in Brisbane
+		},
+		{
+			Name:        "release-resume",
+			Description: "the production deploy fails once; the same release re-run resumes after staging and completes with one tag and one deployment per environment",
+			Command:     "release", Want: "pass", Runs: 2,
+			SetupWorld: func(w *World) { green(w); w.GitHub.FailDeploys("production", 1) },
+		},
+	}
+}
