@@ -61,12 +61,16 @@ type app struct {
 	secrets map[string]string
 	// channelTimeout bounds the channel probe's wait for a reply (0: smoke's default).
 	channelTimeout time.Duration
+	// pollInterval is how often deploy runs are checked (0: deploy's default).
+	pollInterval time.Duration
 }
 
 func commands() []*command {
 	return []*command{
 		gateCommand(),
 		releaseCommand(),
+		rollbackCommand(),
+		monitorCommand(),
 		smokeCommand(),
 		configCommand(),
 		sandboxCommand(),

@@ -72,6 +72,7 @@ func (a *app) releaseParams() (releaseParams, error) {
 	if p.pollInterval, err = a.in.duration("poll-interval"); err != nil {
 		return p, err
 	}
+	a.pollInterval = p.pollInterval
 	if a.channelTimeout, err = a.in.duration("channel-timeout"); err != nil {
 		return p, err
 	}
@@ -199,7 +200,7 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 		Smoke: func(ctx context.Context, env config.Environment) (*smoke.Report, error) {
 			return a.envSmoke(ctx, env, env.Smoke, "", 0)
 		},
-		Monitor:      a.monitorFunc(client, p),
+		Monitor:      a.monitorFunc(client, p, sha),
 		Render:       func(res *release.Result) string { return summary.Release(res, info) },
 		ForceWindow:  p.forceWindow,
 		ForceReason:  p.forceReason,

@@ -102,6 +102,19 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 	gp.cfg = w.Config
 	// The emulators answer in microseconds; a missing reply needs no 30s to show.
 	a.channelTimeout = 2 * time.Second
+	switch sc.Command {
+	case "rollback":
+		if err := a.checkCredentials(w.Config); err != nil {
+			return a.fail(ExitBadInput, err)
+		}
+		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: "production",
+			reason: "sandbox: severe regression reported by on-call", openIssue: true, label: "incident"})
+	case "monitor":
+		if err := a.checkCredentials(w.Config); err != nil {
+			return a.fail(ExitBadInput, err)
+		}
+		return a.runMonitor(ctx, monitorParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: w.Config.Environments[1]})
+	}
 	runs := max(sc.Runs, 1)
 	code := ExitOK
 	for i := range runs {

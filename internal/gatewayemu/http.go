@@ -18,6 +18,7 @@ import (
 const maxBodyBytes = 1 << 20
 
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.runDue()
 	if !s.inline(func() { s.route(w, r) }) {
 		http.Error(w, "gateway emulator closed", http.StatusServiceUnavailable)
 	}

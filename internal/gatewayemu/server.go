@@ -115,6 +115,8 @@ type Server struct {
 	key     []byte // bootstrap HMAC key
 	metrics *metrics
 
+	sched schedule
+
 	mu         sync.Mutex
 	f          faults
 	bootedAt   time.Time

@@ -17,6 +17,10 @@ const (
 	ProductionEnv   = "AGENTME_PRODUCTION_GATEWAY_TOKEN"
 	// Version is what package.json says at the candidate.
 	Version = "2026.2.9"
+	// Previous is the commit production ran before this release (tag PreviousTag): the
+	// last known good a rollback returns to.
+	Previous    = "2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e"
+	PreviousTag = "v2026.2.8"
 )
 
 // World is everything a release scenario runs against.
@@ -37,6 +41,11 @@ func AgentMeRepo(s *ghemu.Server) {
 	s.AgentMePush(Candidate)
 	s.AddRun(ghemu.WorkflowInstallSmoke, Candidate, "workflow_dispatch", ghemu.InstallSmokeJobs()...)
 	s.AddFile(Candidate, "package.json", []byte(`{"name":"agentme","version":"`+Version+`"}`))
+	// The previous release, deployed and validated in both environments.
+	s.AddCommit(Previous)
+	s.AddAnnotatedTag(PreviousTag, Previous, "Release "+PreviousTag)
+	s.AddDeployment("staging", Previous, PreviousTag, false, "in_progress", "success")
+	s.AddDeployment("production", Previous, PreviousTag, true, "in_progress", "success")
 }
 
 // ReleaseConfig is the design brief's Agent Me configuration with the environments
@@ -53,10 +62,31 @@ func ReleaseConfig(stagingURL, productionURL string) *config.Config {
 				Weekly:   []config.WeeklyWindow{{Days: []string{"Tue", "Thu"}, Start: "02:00", End: "04:00"}},
 				Freeze:   []config.Freeze{{From: "2026-12-20", To: "2027-01-05"}},
 				MaxWait:  config.Duration(2 * time.Hour),
+			},
+			Monitor: &config.Monitor{
+				Duration: config.Duration(45 * time.Minute), Interval: config.Duration(time.Minute), Sustained: 3,
+				AutoRollback: true, NoData: "fail", Smoke: []string{"connect-auth", "channel", "tool-call"},
 			}},
 	}
 	cfg.Owners = config.Owners{Release: "@agentme/release-owners", Security: "@agentme/security", OnCall: "@agentme/oncall"}
 	return cfg
+}
+
+// HealOnRollback makes a deploy of PreviousTag to production bring the production
+// gateway back to health when its run completes (and restart it, as a redeploy does):
+// the old release does not have the regression.
+func HealOnRollback(w *World) {
+	w.GitHub.OnDispatch(ghemu.WorkflowDeploy, func(d ghemu.Dispatch) []ghemu.JobSpec {
+		env := d.Inputs["environment"]
+		if env == "production" && d.Ref == PreviousTag {
+			w.Production.At(d.At.Add(time.Minute), func(g *gatewayemu.Server) {
+				g.SetToolsBroken(false)
+				g.SetNoModel(false)
+				g.Restart()
+			})
+		}
+		return w.GitHub.DeployJobs(env)
+	})
 }
 
 func releaseScenarios() []Scenario {
@@ -90,6 +120,47 @@ func releaseScenarios() []Scenario {
 			Description: "inside the year-end freeze: production is not deployed, and the next window after the freeze is given",
 			Command:     "release", Want: "scheduled", SetupWorld: green,
 			Start: time.Date(2026, 12, 21, 16, 30, 0, 0, time.UTC), // Tue 22 Dec 02:30 in Brisbane
+		},
+		{
+			Name:        "release-monitor-rollback",
+			Description: "ten minutes after production is validated its tool calls start failing: after 3 bad intervals the monitor rolls production back to " + PreviousTag + " and the release fails without a release tag",
+			Command:     "release", Want: "fail",
+			SetupWorld: func(w *World) {
+				green(w)
+				w.Production.At(Start.Add(20*time.Minute), func(g *gatewayemu.Server) { g.SetToolsBroken(true) })
+				HealOnRollback(w)
+			},
+		},
+		{
+			Name:        "release-monitor-transient",
+			Description: "one bad interval (a single restart of production) during the monitor: not sustained, so nothing is rolled back and the release completes",
+			Command:     "release", Want: "pass",
+			SetupWorld: func(w *World) {
+				green(w)
+				w.Production.At(Start.Add(20*time.Minute), func(g *gatewayemu.Server) { g.Restart() })
+			},
+		},
+		{
+			Name:        "rollback",
+			Description: "a manual rollback of production (reason given): back to the last known good " + PreviousTag + ", smoke re-run, the bad deployment marked, incident note written",
+			Command:     "rollback", Want: "pass",
+			SetupWorld: func(w *World) {
+				green(w)
+				w.GitHub.AddAnnotatedTag("v"+Version+"-rc.1", Candidate, "Release candidate")
+				w.GitHub.AddDeployment("production", Candidate, "v"+Version+"-rc.1", true, "in_progress", "success")
+			},
+		},
+		{
+			Name:        "monitor-restart-loop",
+			Description: "production restarts every few minutes: the restart signal is bad for 3 intervals in a row and the monitor fails (auto-rollback off)",
+			Command:     "monitor", Want: "fail",
+			SetupWorld: func(w *World) {
+				green(w)
+				w.Config.Environments[1].Monitor.AutoRollback = false
+				for i := 1; i <= 10; i++ {
+					w.Production.At(Start.Add(30*time.Second+time.Duration(i)*time.Minute), func(g *gatewayemu.Server) { g.Restart() })
+				}
+			},
 		},
 		{
 			Name:        "release-resume",
