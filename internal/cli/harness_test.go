@@ -16,6 +16,7 @@ import (
 	"github.com/agentme/release-action/internal/cli"
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/markdown"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -112,6 +113,7 @@ func (r result) noSecret(t *testing.T, secrets ...string) {
 		require.NotContains(t, r.stdout, s, "stdout leaks a secret")
 		require.NotContains(t, r.stderr, s, "stderr leaks a secret")
 		require.NotContains(t, r.summary, s, "summary leaks a secret")
+		require.NotContains(t, r.summary, markdown.Escape(s), "summary leaks a secret in its Markdown-escaped spelling")
 		for k, v := range r.outputs {
 			require.NotContains(t, v, s, "output %s leaks a secret", k)
 		}

@@ -226,7 +226,7 @@ func smokeCases() []smokeCase {
 		{name: "exchange wrong credential password", password: true, setup: func(s *gatewayemu.Server) { s.SetExchangeWrongCredential(true) },
 			fail: []string{smoke.ProbeBootstrap}, detail: map[string]string{smoke.ProbeBootstrap: "differs from the configured one"}, staleCredential: true},
 		{name: "tools broken", setup: func(s *gatewayemu.Server) { s.SetToolsBroken(true) },
-			fail: []string{smoke.ProbeToolCall}, detail: map[string]string{smoke.ProbeToolCall: "HTTP 400"}},
+			fail: []string{smoke.ProbeToolCall}, detail: map[string]string{smoke.ProbeToolCall: "400 tool_error"}},
 		{name: "slow start within budget", setup: func(s *gatewayemu.Server) { s.SetSlowStart(20 * time.Second) },
 			env: map[string]string{"INPUT_READY-TIMEOUT": "1m"}, slow: true},
 		{name: "slow start beyond budget", setup: func(s *gatewayemu.Server) { s.SetSlowStart(10 * time.Minute) },
@@ -318,11 +318,10 @@ func TestSmokeScenarios(t *testing.T) {
 			} else if !tc.notReady {
 				assert.Zero(t, raw.Smoke.ReadyAfterMs, "a gateway that is up at once has no readiness wait")
 			}
-			// Only checked when the probes ran: a gateway that never came up still gets a
-			// session_key in the report although smoke.Report documents it as empty
-			// when the channel probe did not run (smoke/run.go sets it up front).
+			// The session key is reported only when the channel probe ran.
 			switch {
 			case tc.notReady:
+				assert.Empty(t, raw.Smoke.SessionKey, "the channel probe never ran")
 			case slices.Contains(wantProbes, smoke.ProbeChannel):
 				assert.True(t, strings.HasPrefix(raw.Smoke.SessionKey, smoke.DefaultSessionPrefix), "session %q", raw.Smoke.SessionKey)
 			default:

@@ -147,7 +147,7 @@ func emuCases() []emuCase {
 			}},
 		{name: "tools broken", setup: func(e *gatewayemu.Server) { e.SetToolsBroken(true) },
 			verdict: smoke.VerdictFail, ready: true,
-			failing: map[string]string{smoke.ProbeToolCall: `answered HTTP 400 "sessions_list failed: tool runtime unavailable"`}},
+			failing: map[string]string{smoke.ProbeToolCall: `answered 400 tool_error ("sessions_list failed: tool runtime unavailable"): the tool itself failed`}},
 		{name: "tool not allowed", opts: func(o *smoke.Options) { o.Tool = "exec" },
 			verdict: smoke.VerdictFail, ready: true,
 			failing: map[string]string{smoke.ProbeToolCall: "the tool is not allowed on this gateway"}},

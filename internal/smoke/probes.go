@@ -422,6 +422,8 @@ func (s *session) probeToolCall(ctx context.Context) outcome {
 	switch {
 	case res.status == http.StatusNotFound:
 		return failed("%s {tool: %q} answered 404 %s: the tool is not allowed on this gateway; allow it in the gateway's tool policy or pick another read-only tool for the smoke", step, s.tool, s.red.quote(errorText(res.body)))
+	case res.status == http.StatusBadRequest && strings.Contains(string(res.body), "tool_error"):
+		return failed("%s {tool: %q} answered 400 tool_error (%s): the tool itself failed inside the gateway; see the gateway logs for that tool call", step, s.tool, s.red.quote(errorText(res.body)))
 	case res.status != http.StatusOK:
 		f := s.httpStatusFailure(fmt.Sprintf("%s {tool: %q}", step, s.tool), res.status, res.body)
 		return outcome{detail: f.detail, transient: f.transient}

@@ -94,15 +94,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
 	}
+	// Validate's warnings are the caller's to print (the CLI makes them annotations);
+	// echoing them here too would print each twice.
+	_ = warnings
 	s := newSession(o)
-	for _, w := range warnings {
-		s.progress("warning: %s", w)
-	}
 	rep := &Report{Gateway: cleanURL(o.URL)}
 	selected := selectedProbes(o.Probes)
-	if slices.Contains(selected, ProbeChannel) {
-		rep.SessionKey = s.sessionKey
-	}
 	start := s.clk.Now()
 
 	ready, readyAfter, why := s.waitReady(ctx)
@@ -116,6 +113,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			res = s.runProbe(ctx, name)
 			if err := ctx.Err(); err != nil {
 				return nil, fmt.Errorf("smoke run against %s: %s probe: %w", rep.Gateway, name, err)
+			}
+			if name == ProbeChannel && res.Attempts > 0 {
+				rep.SessionKey = s.sessionKey
 			}
 		} else {
 			res = ProbeResult{Name: name, Detail: s.red.clean(why, maxDetail)}
