@@ -604,18 +604,21 @@ func checkTemplate(t string) error {
 			i++
 		}
 	}
-	if err := checkRefName(sample.String()); err != nil {
+	if err := CheckTagName(sample.String()); err != nil {
 		return fmt.Errorf("%s makes tags like %s, which git refuses: %v", quote(t), quote(sample.String()), err)
 	}
 	return nil
 }
 
-// checkRefName applies git's rules for a tag name (git check-ref-format), and refuses a
-// leading '-' that command lines would read as an option.
-func checkRefName(s string) error {
+// CheckTagName applies git's rules for a tag name (git check-ref-format), refuses a
+// leading '-' that command lines would read as an option, and names longer than 200
+// characters. The release uses it on rendered names too.
+func CheckTagName(s string) error {
 	switch {
 	case s == "" || s == "@":
 		return errors.New("the name is empty")
+	case len(s) > 200:
+		return errors.New("the name is longer than 200 characters")
 	case strings.HasPrefix(s, "-"):
 		return errors.New("it starts with '-'")
 	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.Contains(s, "//"):

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,7 +94,7 @@ func newDeployer(gh GitHub, o Options) (*deployer, error) {
 	case o.SHA == "":
 		return nil, fmt.Errorf("deploy to %s: no commit", name)
 	case o.Tag == "":
-		return nil, fmt.Errorf("deploy %s to %s: no tag to deploy", short(o.SHA), name)
+		return nil, fmt.Errorf("deploy %s to %s: no tag to deploy", untrusted.ShortSHA(o.SHA), name)
 	}
 	d := &deployer{
 		gh: gh, o: o, clk: o.Clock, env: name,
@@ -108,12 +109,12 @@ func newDeployer(gh GitHub, o Options) (*deployer, error) {
 		d.event = true
 	default:
 		return nil, fmt.Errorf("deploy %s to %s: unknown trigger event %q: set deploy.event to %q or leave it out for workflow dispatch",
-			short(o.SHA), name, clean(o.Trigger.Event), TriggerEvent)
+			untrusted.ShortSHA(o.SHA), name, untrusted.Clean(o.Trigger.Event), TriggerEvent)
 	}
 	if s := o.State; s != nil {
 		if (s.SHA != "" && !strings.EqualFold(s.SHA, o.SHA)) || (s.Environment != "" && !strings.EqualFold(s.Environment, name)) ||
 			(s.Record != nil && s.Record.SHA != "" && !strings.EqualFold(s.Record.SHA, o.SHA)) {
-			return nil, fmt.Errorf("deploy %s to %s: the state given is of %s in %s", short(o.SHA), name, short(s.SHA), s.Environment)
+			return nil, fmt.Errorf("deploy %s to %s: the state given is of %s in %s", untrusted.ShortSHA(o.SHA), name, untrusted.ShortSHA(s.SHA), s.Environment)
 		}
 	}
 	trigger := TriggerDispatch
@@ -131,7 +132,7 @@ func (d *deployer) say(msg string) {
 }
 
 // what names the deployment in errors: "production@0123abc".
-func (d *deployer) what() string { return d.env + "@" + short(d.o.SHA) }
+func (d *deployer) what() string { return d.env + "@" + untrusted.ShortSHA(d.o.SHA) }
 
 func (d *deployer) run(ctx context.Context) (*Result, error) {
 	d.start = d.clk.Now()
@@ -153,16 +154,16 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 		d.rec = *st.Record
 		d.res.Reused = true
 		d.res.DeploymentID = d.rec.ID
-		d.say(fmt.Sprintf("reusing deployment %d of %s (stage %s)", d.rec.ID, short(d.o.SHA), st.Stage))
+		d.say(fmt.Sprintf("reusing deployment %d of %s (stage %s)", d.rec.ID, untrusted.ShortSHA(d.o.SHA), st.Stage))
 	} else if err := d.create(ctx); err != nil {
 		return nil, err
 	}
 	if d.rec.SHA != "" && !strings.EqualFold(d.rec.SHA, d.o.SHA) {
 		// The tag the record was made for names another commit: nothing may run.
 		return d.end(ctx, "error", StateError,
-			fmt.Sprintf("deploy error: %s names %s, not the candidate %s", clean(d.o.Tag), short(d.rec.SHA), short(d.o.SHA)),
+			fmt.Sprintf("deploy error: %s names %s, not the candidate %s", untrusted.Clean(d.o.Tag), untrusted.ShortSHA(d.rec.SHA), untrusted.ShortSHA(d.o.SHA)),
 			fmt.Sprintf("deployment %d was made for %s, which names commit %s, not the candidate %s; tags never move: check the tag",
-				d.rec.ID, clean(d.o.Tag), short(d.rec.SHA), short(d.o.SHA)), "")
+				d.rec.ID, untrusted.Clean(d.o.Tag), untrusted.ShortSHA(d.rec.SHA), untrusted.ShortSHA(d.o.SHA)), "")
 	}
 
 	run, found, err := d.resume(ctx, st)
@@ -205,7 +206,7 @@ func (d *deployer) create(ctx context.Context) error {
 	}
 	d.rec, d.createdAt = rec, d.clk.Now()
 	d.res.DeploymentID = rec.ID
-	d.say(fmt.Sprintf("created deployment %d of %s (%s)", rec.ID, short(d.o.SHA), clean(d.o.Tag)))
+	d.say(fmt.Sprintf("created deployment %d of %s (%s)", rec.ID, untrusted.ShortSHA(d.o.SHA), untrusted.Clean(d.o.Tag)))
 	return nil
 }
 
@@ -241,9 +242,9 @@ func (d *deployer) dispatch(ctx context.Context) (*Result, error) {
 	}
 	id := dr.RunID
 	if id != 0 {
-		d.say(fmt.Sprintf("dispatched %s on %s as run %d", d.workflow, clean(d.o.Tag), id))
+		d.say(fmt.Sprintf("dispatched %s on %s as run %d", d.workflow, untrusted.Clean(d.o.Tag), id))
 	} else {
-		d.say(fmt.Sprintf("dispatched %s on %s; the server returned no run id, looking for the run", d.workflow, clean(d.o.Tag)))
+		d.say(fmt.Sprintf("dispatched %s on %s; the server returned no run id, looking for the run", d.workflow, untrusted.Clean(d.o.Tag)))
 		var ok bool
 		id, ok, err = d.discover(ctx, TriggerDispatch, at.Add(-runSkew), d.deadline)
 		if err != nil {
@@ -253,7 +254,7 @@ func (d *deployer) dispatch(ctx context.Context) (*Result, error) {
 			return d.end(ctx, "error", StateError,
 				fmt.Sprintf("deploy error: timed out after %s; no run of %s appeared after the dispatch", d.timeout, d.workflow),
 				fmt.Sprintf("%s was dispatched on %s but no workflow_dispatch run of %s appeared within the %s timeout of %s; check the workflow's Actions page",
-					d.workflow, clean(d.o.Tag), short(d.o.SHA), d.env, d.timeout), "")
+					d.workflow, untrusted.Clean(d.o.Tag), untrusted.ShortSHA(d.o.SHA), d.env, d.timeout), "")
 		}
 		d.say(fmt.Sprintf("found the dispatched run %d", id))
 	}
@@ -300,7 +301,7 @@ func (d *deployer) refuseEvent(st *State) (*Result, error) {
 	d.res.Reason = fmt.Sprintf("deployment %d of %s to %s exists already (stage %s) and the deployment event fires only when a record is created; "+
 		"release-action keeps one record per environment and commit, so it cannot trigger again: "+
 		"use the workflow dispatch trigger (leave deploy.event out) to deploy this commit again, or release a new commit",
-		d.rec.ID, short(d.o.SHA), d.env, st.Stage)
+		d.rec.ID, untrusted.ShortSHA(d.o.SHA), d.env, st.Stage)
 	d.res.Duration = Duration(d.clk.Now().Sub(d.start))
 	d.say(d.res.Reason)
 	return d.res, nil
@@ -365,7 +366,7 @@ func (d *deployer) claims(ctx context.Context) (map[int64]bool, error) {
 	}
 	recs, err := d.gh.ListDeployments(ctx, github.DeploymentFilter{SHA: d.o.SHA})
 	if err != nil {
-		return nil, fmt.Errorf("list deployments of %s to see which runs they follow: %w", short(d.o.SHA), err)
+		return nil, fmt.Errorf("list deployments of %s to see which runs they follow: %w", untrusted.ShortSHA(d.o.SHA), err)
 	}
 	claimed := map[int64]bool{}
 	for _, r := range recs {
@@ -400,7 +401,7 @@ func (d *deployer) status(ctx context.Context, state, desc, logURL, envURL strin
 		State: state, Description: Description(desc), LogURL: logURL, EnvironmentURL: envURL,
 	})
 	if err != nil {
-		return fmt.Errorf("add status %s %q to deployment %d (%s): %w", state, cut(desc, 60), d.rec.ID, d.what(), err)
+		return fmt.Errorf("add status %s %q to deployment %d (%s): %w", state, untrusted.Cut(desc, 60), d.rec.ID, d.what(), err)
 	}
 	return nil
 }

@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/agentme/release-action/internal/github"
 )
@@ -37,51 +36,7 @@ const (
 // Description returns Prefix + text with control and format characters of text turned into
 // spaces, cut on a rune boundary (ending in "…") to MaxDescription characters.
 func Description(text string) string {
-	return cut(Prefix+clean(text), MaxDescription)
-}
-
-// clean makes untrusted text safe for one line of a log, a summary or a status: control
-// characters (newlines included) become spaces, invisible format characters (bidi
-// overrides, zero-width) and invalid UTF-8 are dropped.
-func clean(s string) string {
-	var b strings.Builder
-	for i, w := 0, 0; i < len(s); i += w {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		w = n
-		switch {
-		case r == utf8.RuneError && n <= 1:
-		case unicode.IsControl(r):
-			b.WriteByte(' ')
-		case unicode.Is(unicode.Cf, r):
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// cut shortens s to at most max runes, ending in "…" when something was cut.
-func cut(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == max-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
-}
-
-// short is the first 7 characters of a commit SHA (cleaned: SHAs from GitHub are untrusted).
-func short(sha string) string {
-	sha = clean(sha)
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
+	return untrusted.Cut(Prefix+untrusted.Clean(text), MaxDescription)
 }
 
 // dur prints a duration rounded to the second ("30m0s").
@@ -250,7 +205,7 @@ func MarkValidated(ctx context.Context, gh GitHub, deploymentID int64, envURL, l
 // MarkSmokeFailed adds failure "smoke failed: <detail>" after the deployment's smoke probes failed.
 func MarkSmokeFailed(ctx context.Context, gh GitHub, deploymentID int64, detail, logURL string) error {
 	t := textSmokeFailed
-	if d := strings.TrimSpace(clean(detail)); d != "" {
+	if d := strings.TrimSpace(untrusted.Clean(detail)); d != "" {
 		t += ": " + d
 	}
 	return mark(ctx, gh, deploymentID, "failure", t, "", logURL)
@@ -260,7 +215,7 @@ func MarkSmokeFailed(ctx context.Context, gh GitHub, deploymentID int64, detail,
 // rolled back. auto_inactive is left to GitHub.
 func MarkRolledBack(ctx context.Context, gh GitHub, deploymentID int64, reason, logURL string) error {
 	t := textRolledBack
-	if r := strings.TrimSpace(clean(reason)); r != "" {
+	if r := strings.TrimSpace(untrusted.Clean(reason)); r != "" {
 		t += ": " + r
 	}
 	return mark(ctx, gh, deploymentID, "failure", t, "", logURL)
@@ -271,7 +226,7 @@ func mark(ctx context.Context, gh GitHub, id int64, state, t, envURL, logURL str
 		State: state, Description: Description(t), EnvironmentURL: envURL, LogURL: logURL,
 	})
 	if err != nil {
-		return fmt.Errorf("add status %s %q to deployment %d: %w", state, cut(t, 60), id, err)
+		return fmt.Errorf("add status %s %q to deployment %d: %w", state, untrusted.Cut(t, 60), id, err)
 	}
 	return nil
 }

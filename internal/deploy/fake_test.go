@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"testing"
@@ -115,7 +116,7 @@ func (f *fakeGH) CreateDeployment(_ context.Context, r github.DeploymentRequest)
 }
 
 func (f *fakeGH) ListDeployments(_ context.Context, fl github.DeploymentFilter) ([]github.Deployment, error) {
-	f.record("ListDeployments", fl.Environment, short(fl.SHA))
+	f.record("ListDeployments", fl.Environment, untrusted.ShortSHA(fl.SHA))
 	if fl.Ref != "" || fl.Task != "" {
 		f.t.Errorf("ListDeployments with ref/task filter %+v", fl)
 	}

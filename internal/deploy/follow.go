@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"time"
@@ -18,9 +19,9 @@ func (d *deployer) follow(ctx context.Context, run github.WorkflowRun, announce 
 	d.res.RunURL = run.HTMLURL
 	if !strings.EqualFold(run.HeadSHA, d.o.SHA) {
 		return d.end(ctx, "error", StateError,
-			fmt.Sprintf("deploy error: run %d ran %s, not the candidate %s", run.ID, short(run.HeadSHA), short(d.o.SHA)),
+			fmt.Sprintf("deploy error: run %d ran %s, not the candidate %s", run.ID, untrusted.ShortSHA(run.HeadSHA), untrusted.ShortSHA(d.o.SHA)),
 			fmt.Sprintf("run %d of %s ran commit %s, not the candidate %s; nothing of the candidate was deployed: check that %s names the candidate",
-				run.ID, d.workflow, short(run.HeadSHA), short(d.o.SHA), clean(d.o.Tag)), run.HTMLURL)
+				run.ID, d.workflow, untrusted.ShortSHA(run.HeadSHA), untrusted.ShortSHA(d.o.SHA), untrusted.Clean(d.o.Tag)), run.HTMLURL)
 	}
 	if announce {
 		if err := d.status(ctx, "in_progress", fmt.Sprintf("%s (run %d)", textDeploying, run.ID), run.HTMLURL, ""); err != nil {
@@ -48,7 +49,7 @@ func (d *deployer) follow(ctx context.Context, run github.WorkflowRun, announce 
 		d.res.RunURL = cmp.Or(run.HTMLURL, d.res.RunURL)
 	}
 	w.stop(d.clk.Now())
-	d.res.Conclusion = clean(run.Conclusion)
+	d.res.Conclusion = untrusted.Clean(run.Conclusion)
 	took := dur(d.clk.Now().Sub(d.start))
 	if run.Conclusion == "success" {
 		return d.end(ctx, "in_progress", StateSuccess, textDeployed,
@@ -57,7 +58,7 @@ func (d *deployer) follow(ctx context.Context, run github.WorkflowRun, announce 
 	c := cmp.Or(d.res.Conclusion, "with no conclusion")
 	return d.end(ctx, "failure", StateFailure,
 		fmt.Sprintf("%s: run %d concluded %s", textDeployFailed, run.ID, c),
-		fmt.Sprintf("deploy failed: run %d of %s concluded %s after %s; its log: %s", run.ID, d.workflow, c, took, clean(d.res.RunURL)),
+		fmt.Sprintf("deploy failed: run %d of %s concluded %s after %s; its log: %s", run.ID, d.workflow, c, took, untrusted.Clean(d.res.RunURL)),
 		d.res.RunURL)
 }
 
@@ -78,7 +79,7 @@ func (d *deployer) approval(ctx context.Context, run github.WorkflowRun) (bool, 
 }
 
 func (d *deployer) timedOut(ctx context.Context, run github.WorkflowRun, waiting bool, pend []github.PendingDeployment) (*Result, error) {
-	state := "was " + cmp.Or(clean(run.Status), "not completed")
+	state := "was " + cmp.Or(untrusted.Clean(run.Status), "not completed")
 	if waiting {
 		state = "was " + approvalText(d.env, pend)
 	}
@@ -126,14 +127,14 @@ func (w *watch) observe(now time.Time, run github.WorkflowRun, waiting bool, pen
 		w.lastWait, w.lastStatus, w.lastSaid = t, "", now
 		return
 	}
-	status := cmp.Or(clean(run.Status), "not started")
+	status := cmp.Or(untrusted.Clean(run.Status), "not started")
 	switch {
 	case !w.waitFrom.IsZero():
 		waited := now.Sub(w.waitFrom)
 		w.stop(now)
 		d.say(fmt.Sprintf("run %d is %s after waiting %s for approval", run.ID, status, dur(waited)))
 	case status != w.lastStatus:
-		d.say(fmt.Sprintf("run %d is %s: %s", run.ID, status, clean(cmp.Or(run.HTMLURL, d.res.RunURL))))
+		d.say(fmt.Sprintf("run %d is %s: %s", run.ID, status, untrusted.Clean(cmp.Or(run.HTMLURL, d.res.RunURL))))
 	case now.Sub(w.lastSaid) >= quietMax:
 		d.say(fmt.Sprintf("run %d still %s (%s since the deploy started)", run.ID, status, dur(now.Sub(d.start))))
 	default:
@@ -161,7 +162,7 @@ func approvalText(env string, pend []github.PendingDeployment) string {
 	for _, p := range pend {
 		of := ""
 		if p.Environment != "" && !strings.EqualFold(p.Environment, env) {
-			of = " of environment " + clean(p.Environment)
+			of = " of environment " + untrusted.Clean(p.Environment)
 		}
 		timer := ""
 		if p.WaitTimer > 0 {
@@ -188,7 +189,7 @@ func approvalText(env string, pend []github.PendingDeployment) string {
 func reviewers(p github.PendingDeployment) []string {
 	var out []string
 	for _, r := range p.Reviewers {
-		r = strings.TrimSpace(clean(r))
+		r = strings.TrimSpace(untrusted.Clean(r))
 		if r != "" && !slices.Contains(out, r) {
 			out = append(out, r)
 		}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func inspectCommit(ctx context.Context, gh GitHub, env, sha string) (State, erro
 	st := State{Environment: env, SHA: sha, Stage: StageNone}
 	recs, err := gh.ListDeployments(ctx, github.DeploymentFilter{Environment: env, SHA: sha})
 	if err != nil {
-		return State{}, fmt.Errorf("list deployments of %s to %s: %w", short(sha), env, err)
+		return State{}, fmt.Errorf("list deployments of %s to %s: %w", untrusted.ShortSHA(sha), env, err)
 	}
 	sortDeployments(recs)
 	for _, r := range recs {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"time"
@@ -505,7 +506,7 @@ func (mon *monitor) report(iv Interval) {
 			line += fmt.Sprintf(" (%d in a row)", rd.Streak)
 		}
 		if rd.Detail != "" {
-			line += ": " + oneLine(rd.Detail, 160)
+			line += ": " + untrusted.OneLine(rd.Detail, 160)
 		}
 		notOK = append(notOK, line)
 	}
@@ -545,7 +546,7 @@ func (mon *monitor) finish(ctx context.Context, breached *signal, runErr error) 
 		detail := ""
 		for _, rd := range last {
 			if rd.Signal == breached.name && rd.Detail != "" {
-				detail = ": " + oneLine(rd.Detail, 200)
+				detail = ": " + untrusted.OneLine(rd.Detail, 200)
 			}
 		}
 		res.Reason = fmt.Sprintf("%s was bad for %d checks in a row (%s to %s)%s; the monitor of %s stopped after %s of %s",
@@ -597,17 +598,3 @@ func noDataWord(policy string) string {
 
 // short prints a duration without zero tails ("45m", "1h30m", "12s").
 func short(d time.Duration) string { return config.Duration(d.Round(time.Second)).String() }
-
-// oneLine makes untrusted text one line of at most n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
-}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"math"
 	"net/http"
 	"net/url"
@@ -89,7 +90,7 @@ func queryCheck(ctx context.Context, p PromAPI, c config.MetricCheck) Reading {
 	}
 	rd := judge(val, c)
 	if len(warnings) > 0 {
-		rd.Detail = strings.TrimPrefix(rd.Detail+"; warnings: "+oneLine(strings.Join(warnings, "; "), 200), "; ")
+		rd.Detail = strings.TrimPrefix(rd.Detail+"; warnings: "+untrusted.OneLine(strings.Join(warnings, "; "), 200), "; ")
 	}
 	return rd
 }
@@ -152,9 +153,9 @@ func queryError(err error) string {
 		if pe.Detail != "" && pe.Detail != pe.Msg {
 			msg += " (" + pe.Detail + ")"
 		}
-		return oneLine(msg, 300)
+		return untrusted.OneLine(msg, 300)
 	}
-	return oneLine(err.Error(), 300)
+	return untrusted.OneLine(err.Error(), 300)
 }
 
 // num prints a value compactly (0.5, 12, 1.25e-05).

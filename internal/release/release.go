@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
@@ -61,13 +60,13 @@ func (o *Options) check(gh GitHub) error {
 	case o.Clock == nil:
 		return bad("no clock")
 	case !fullSHA(o.SHA):
-		return bad("the commit %q is not a full 40-character SHA; resolve it first", clean(o.SHA))
+		return bad("the commit %q is not a full 40-character SHA; resolve it first", untrusted.Clean(o.SHA))
 	case o.ForceWindow && strings.TrimSpace(o.ForceReason) == "":
 		return bad("force-window needs force-reason: say why the deployment window is overridden (it is recorded in the summary and the deployment)")
 	}
 	if o.Tag != "" {
-		if err := checkTagName(o.Tag); err != nil {
-			return bad("the tag %q is not a valid tag name: %v", clean(o.Tag), err)
+		if err := config.CheckTagName(o.Tag); err != nil {
+			return bad("the tag %q is not a valid tag name: %v", untrusted.Clean(o.Tag), err)
 		}
 	}
 	for _, t := range []struct{ key, tpl string }{{"tags.candidate", o.Config.Tags.Candidate}, {"tags.release", o.Config.Tags.Release}} {
@@ -185,8 +184,8 @@ func (r *runner) prepare(ctx context.Context) (bool, error) {
 		step, what string
 	}{{r.cand, StepCandidateTag, "candidate tag"}, {r.final, StepReleaseTag, "release tag"}} {
 		name := c.p.Render(Fields{N: 1, Date: today})
-		if err := checkTagName(name); err != nil {
-			problem := fmt.Sprintf("the %s would be %q, which git refuses (%v): fix the template or the version", c.what, clean(name), err)
+		if err := config.CheckTagName(name); err != nil {
+			problem := fmt.Sprintf("the %s would be %q, which git refuses (%v): fix the template or the version", c.what, untrusted.Clean(name), err)
 			r.set(c.step, StepFail, problem, "")
 			r.fail(problem)
 			return true, nil
@@ -281,7 +280,7 @@ func (r *runner) complete(ctx context.Context, states []deploy.State, rel github
 	r.set(StepReleaseTag, StepReused, detail, rel.HTMLURL)
 	r.res.Verdict = VerdictPass
 	r.res.Reason = fmt.Sprintf("%s of %s is already released (tag, deployments and validations are in GitHub): nothing to do; "+
-		"this summary was rebuilt from GitHub's records", clean(r.finalAtSHA), sha7(r.o.SHA))
+		"this summary was rebuilt from GitHub's records", untrusted.Clean(r.finalAtSHA), sha7(r.o.SHA))
 	r.say(r.res.Reason)
 	return nil
 }
@@ -333,7 +332,7 @@ func (r *runner) reusedDeploy(ctx context.Context, env config.Environment, st de
 			return nil, fmt.Errorf("read deploy run %d of %s: %w", st.RunID, env.Name, err)
 		default:
 			dr.RunURL = run.HTMLURL
-			dr.Conclusion = clean(run.Conclusion)
+			dr.Conclusion = untrusted.Clean(run.Conclusion)
 		}
 	}
 	return dr, nil
@@ -357,7 +356,7 @@ func (r *runner) rolledBackMessage(env string, st deploy.State) string {
 		reason = "no reason recorded"
 	}
 	return fmt.Sprintf("commit %s was rolled back from %s at %s (%s); re-deploying it needs force: true",
-		sha7(r.o.SHA), env, rb.CreatedAt.UTC().Format(time.RFC3339), clean(cut(reason, 200)))
+		sha7(r.o.SHA), env, rb.CreatedAt.UTC().Format(time.RFC3339), untrusted.Clean(untrusted.Cut(reason, 200)))
 }
 
 func (r *runner) githubRelease() bool {
@@ -468,11 +467,11 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 
 	s := r.start(deployStep(env.Name))
 	if b := st.Blocker; b != nil {
-		msg := fmt.Sprintf("%s has an in-progress deployment of %s (deployment %d", env.Name, sha7(clean(b.SHA)), b.ID)
+		msg := fmt.Sprintf("%s has an in-progress deployment of %s (deployment %d", env.Name, sha7(untrusted.Clean(b.SHA)), b.ID)
 		link := ""
 		if st.BlockerStatus != nil && st.BlockerStatus.LogURL != "" {
 			link = st.BlockerStatus.LogURL
-			msg += ", " + clean(link)
+			msg += ", " + untrusted.Clean(link)
 		}
 		msg += "): wait for it or cancel it; use a concurrency group (README)"
 		s.done(StepFail, msg, link)
@@ -567,7 +566,7 @@ func (r *runner) window(ctx context.Context, env config.Environment, er *EnvResu
 		}
 		er.Forced, er.ForcedReason = true, r.o.ForceReason
 		s.done(StepPass, fmt.Sprintf("closed (%s); overridden by force-window: %s", d.Reason, r.o.ForceReason), "")
-		r.say(fmt.Sprintf("warning: %s: deploying outside its window (force-window): %s", env.Name, clean(r.o.ForceReason)))
+		r.say(fmt.Sprintf("warning: %s: deploying outside its window (force-window): %s", env.Name, untrusted.Clean(r.o.ForceReason)))
 		return false, false, nil
 	}
 	start := r.clk.Now()
@@ -650,16 +649,16 @@ func smokeFailure(rep *smoke.Report) string {
 	detail := ""
 	for _, p := range rep.Probes {
 		if !p.OK {
-			failed = append(failed, clean(p.Name))
+			failed = append(failed, untrusted.Clean(p.Name))
 			detail = p.Detail
 		}
 	}
 	switch {
 	case len(failed) == 0:
-		return "verdict " + clean(rep.Verdict)
+		return "verdict " + untrusted.Clean(rep.Verdict)
 	case len(failed) == 1 && strings.TrimSpace(detail) != "":
 		// One failure: its detail (sanitized by smoke) says what to look at.
-		return "probe " + failed[0] + ": " + cut(strings.TrimSpace(clean(detail)), 100)
+		return "probe " + failed[0] + ": " + untrusted.Cut(strings.TrimSpace(untrusted.Clean(detail)), 100)
 	case len(failed) == 1:
 		return "probe " + failed[0]
 	}
@@ -773,7 +772,7 @@ func (r *runner) passReason() string {
 	if len(names) > 0 {
 		where = " to " + strings.Join(names, ", then ")
 	}
-	return fmt.Sprintf("released %s (candidate %s) of %s%s", clean(r.res.ReleaseTag), clean(r.res.Tag), sha7(r.o.SHA), where)
+	return fmt.Sprintf("released %s (candidate %s) of %s%s", untrusted.Clean(r.res.ReleaseTag), untrusted.Clean(r.res.Tag), sha7(r.o.SHA), where)
 }
 
 // body renders the GitHub release body.
@@ -812,10 +811,10 @@ func (r *runner) stamp() {
 func (r *runner) finish(err error) {
 	if err != nil {
 		if r.cur != nil {
-			r.cur.done(StepError, clean(err.Error()), "")
+			r.cur.done(StepError, untrusted.Clean(err.Error()), "")
 		}
 		r.res.Verdict = VerdictError
-		r.res.Reason = fmt.Sprintf("the release stopped on an error: %s; run it again: it resumes from what GitHub records", clean(err.Error()))
+		r.res.Reason = fmt.Sprintf("the release stopped on an error: %s; run it again: it resumes from what GitHub records", untrusted.Clean(err.Error()))
 	}
 	if r.res.Verdict == "" {
 		r.res.Verdict = VerdictPass
@@ -888,40 +887,6 @@ func stepLine(name, result, detail string) string {
 
 func (r *runner) say(msg string) {
 	if r.o.Progress != nil {
-		r.o.Progress(clean(msg))
+		r.o.Progress(untrusted.Clean(msg))
 	}
-}
-
-// clean makes untrusted text one printable line: control characters become spaces,
-// invisible format characters (bidi overrides) and invalid UTF-8 are dropped.
-func clean(s string) string {
-	var b strings.Builder
-	for i, w := 0, 0; i < len(s); i += w {
-		c, n := utf8.DecodeRuneInString(s[i:])
-		w = n
-		switch {
-		case c == utf8.RuneError && n <= 1:
-		case unicode.IsControl(c):
-			b.WriteByte(' ')
-		case unicode.Is(unicode.Cf, c):
-		default:
-			b.WriteRune(c)
-		}
-	}
-	return b.String()
-}
-
-// cut shortens s to at most max runes, ending in "…" when something was cut.
-func cut(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == max-1 {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -34,7 +36,7 @@ func (r *runner) readVersion(ctx context.Context, why string) (version, problem 
 	raw, err := r.gh.FileContent(ctx, file, r.o.SHA)
 	if errors.Is(err, github.ErrNotFound) {
 		return "", fmt.Sprintf("%s uses {version}, but %s does not exist at %s: add it with a \"version\" field, "+
-			"set tags.version-file to the file that has one, or use a template without {version}", why, clean(file), at), nil
+			"set tags.version-file to the file that has one, or use a template without {version}", why, untrusted.Clean(file), at), nil
 	}
 	if err != nil {
 		return "", "", fmt.Errorf("read %s at %s for {version}: %w", file, at, err)
@@ -42,21 +44,21 @@ func (r *runner) readVersion(ctx context.Context, why string) (version, problem 
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &fields); err != nil {
 		return "", fmt.Sprintf("%s uses {version}, but %s at %s is not a JSON object (%s): fix the file or set tags.version-file",
-			why, clean(file), at, clean(cut(err.Error(), 100))), nil
+			why, untrusted.Clean(file), at, untrusted.Clean(untrusted.Cut(err.Error(), 100))), nil
 	}
 	v, ok := fields["version"]
 	if !ok {
 		return "", fmt.Sprintf("%s uses {version}, but %s at %s has no \"version\" field: add one, or use a template without {version}",
-			why, clean(file), at), nil
+			why, untrusted.Clean(file), at), nil
 	}
 	if err := json.Unmarshal(v, &version); err != nil || strings.TrimSpace(version) == "" {
 		return "", fmt.Sprintf("%s uses {version}, but \"version\" in %s at %s is not a non-empty string: set it, like \"1.2.3\"",
-			why, clean(file), at), nil
+			why, untrusted.Clean(file), at), nil
 	}
 	version = strings.TrimSpace(version)
 	if utf8.RuneCountInString(version) > maxVersion {
 		return "", fmt.Sprintf("%s uses {version}, but \"version\" in %s at %s is longer than %d characters",
-			why, clean(file), at, maxVersion), nil
+			why, untrusted.Clean(file), at, maxVersion), nil
 	}
 	return version, "", nil
 }
@@ -166,8 +168,8 @@ func (r *runner) ensureTag(ctx context.Context, p Pattern, what string, message 
 	var taken []string
 	for range tagTries {
 		name := p.Render(Fields{N: n, Date: today})
-		if err := checkTagName(name); err != nil {
-			return tagOutcome{problem: fmt.Sprintf("the %s would be %q, which git refuses (%v): fix the template or the version", what, clean(name), err)}, nil
+		if err := config.CheckTagName(name); err != nil {
+			return tagOutcome{problem: fmt.Sprintf("the %s would be %q, which git refuses (%v): fix the template or the version", what, untrusted.Clean(name), err)}, nil
 		}
 		r.say(fmt.Sprintf("creating %s %s at %s", what, name, sha7(r.o.SHA)))
 		_, err := r.gh.CreateAnnotatedTag(ctx, name, r.o.SHA, message(name), nil)
@@ -189,7 +191,7 @@ func (r *runner) ensureTag(ctx context.Context, p Pattern, what string, message 
 		if !p.Template().UsesN() {
 			return tagOutcome{problem: r.neverMove(t)}, nil
 		}
-		r.say(fmt.Sprintf("%s was just taken by %s; trying the next number", name, sha7(clean(t.SHA))))
+		r.say(fmt.Sprintf("%s was just taken by %s; trying the next number", name, sha7(untrusted.Clean(t.SHA))))
 		taken = append(taken, name)
 		n++
 	}
@@ -201,7 +203,7 @@ func (r *runner) ensureTag(ctx context.Context, p Pattern, what string, message 
 // neverMove is the failure for a tag that names another commit.
 func (r *runner) neverMove(t github.Tag) string {
 	return fmt.Sprintf("tag %s already names %s, not the candidate %s; tags never move: bump the version or delete the tag deliberately",
-		clean(t.Name), sha7(clean(t.SHA)), sha7(r.o.SHA))
+		untrusted.Clean(t.Name), sha7(untrusted.Clean(t.SHA)), sha7(r.o.SHA))
 }
 
 // publish makes (or finds) the GitHub release of tag. An existing final release gets the

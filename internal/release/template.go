@@ -287,36 +287,3 @@ func sha7(sha string) string {
 	}
 	return sha
 }
-
-// checkTagName applies git's rules for a tag name (git check-ref-format), and refuses a
-// leading '-' that command lines would read as an option. A version file can hold anything,
-// so every rendered name is checked before it is used.
-func checkTagName(s string) error {
-	switch {
-	case s == "" || s == "@":
-		return errors.New("the name is empty")
-	case len(s) > 200:
-		return errors.New("the name is longer than 200 characters")
-	case strings.HasPrefix(s, "-"):
-		return errors.New("it starts with '-'")
-	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") || strings.Contains(s, "//"):
-		return errors.New("it has an empty path component")
-	case strings.HasSuffix(s, "."):
-		return errors.New("it ends with '.'")
-	case strings.Contains(s, ".."):
-		return errors.New("it contains '..'")
-	case strings.Contains(s, "@{"):
-		return errors.New("it contains '@{'")
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || strings.ContainsRune(" ~^:?*[\\", r) {
-			return fmt.Errorf("it contains %q", r)
-		}
-	}
-	for _, part := range strings.Split(s, "/") {
-		if strings.HasPrefix(part, ".") || strings.HasSuffix(part, ".lock") {
-			return errors.New("a path component starts with '.' or ends with '.lock'")
-		}
-	}
-	return nil
-}

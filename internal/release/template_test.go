@@ -1,6 +1,7 @@
 package release
 
 import (
+	"github.com/agentme/release-action/internal/config"
 	"strings"
 	"testing"
 	"time"
@@ -109,10 +110,10 @@ func FuzzTemplate(f *testing.F) {
 
 func TestCheckTagName(t *testing.T) {
 	for _, ok := range []string{"v1.2.3", "v1.2.3-rc.1", "release/2026-11-24", "agentme@1.2.3"} {
-		assert.NoError(t, checkTagName(ok), ok)
+		assert.NoError(t, config.CheckTagName(ok), ok)
 	}
 	for _, bad := range []string{"", "@", "-v1", "v1..2", "v1.", "v1 2", "v1~2", "v1^2", "v1:2", "v1?", "v1*", "v1[2", `v1\2`,
 		"a//b", "/a", "a/", "a/.b", "a.lock", "v@{1}", "v\x7f", strings.Repeat("a", 201)} {
-		assert.Error(t, checkTagName(bad), "%q", bad)
+		assert.Error(t, config.CheckTagName(bad), "%q", bad)
 	}
 }

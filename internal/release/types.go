@@ -3,7 +3,6 @@ package release
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
@@ -211,24 +210,6 @@ func (r *Result) EnvironmentURLs() map[string]string {
 	return out
 }
 
-// Duration is a time.Duration written as Go duration text ("1m30s") in JSON.
-type Duration time.Duration
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// String is Go duration text.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText writes Go duration text.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads Go duration text.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("release duration %q: %w", string(b), err)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is a time.Duration written as Go duration text ("1m30s") in JSON: the same
+// type as a deployment's, so the report spells every duration alike.
+type Duration = deploy.Duration

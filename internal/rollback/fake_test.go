@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"sync"
@@ -163,7 +164,7 @@ func (f *fakeGH) CreateDeployment(_ context.Context, r github.DeploymentRequest)
 	if err := json.Unmarshal(r.Payload, &p); err != nil {
 		f.t.Errorf("payload is not JSON: %v", err)
 	}
-	f.write("deployment %s %s rollback=%v from=%s reason=%q", r.Environment, r.Ref, p.Rollback, short(p.RollbackFrom), p.Reason)
+	f.write("deployment %s %s rollback=%v from=%s reason=%q", r.Environment, r.Ref, p.Rollback, untrusted.ShortSHA(p.RollbackFrom), p.Reason)
 	f.nextID++
 	d := github.Deployment{ID: f.nextID, SHA: tag.SHA, Ref: r.Ref, Environment: r.Environment, Task: r.Task, Description: r.Description,
 		Payload: r.Payload, Creator: "release-bot", CreatedAt: f.clk.Now(), UpdatedAt: f.clk.Now()}

@@ -2,6 +2,7 @@ package rollback
 
 import (
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"strings"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 func (r *runner) incident() string {
 	res := r.res
 	var b strings.Builder
-	from := markdown.Code(short(res.From.SHA))
+	from := markdown.Code(untrusted.ShortSHA(res.From.SHA))
 	if res.From.SHA == "" {
 		from = "its current deployment"
 	} else if res.From.Tag != "" {
@@ -24,7 +25,7 @@ func (r *runner) incident() string {
 	}
 	to := "–"
 	if res.To.SHA != "" {
-		to = markdown.Code(res.To.Tag) + " (" + markdown.Code(short(res.To.SHA)) + ")"
+		to = markdown.Code(res.To.Tag) + " (" + markdown.Code(untrusted.ShortSHA(res.To.SHA)) + ")"
 	}
 	env := markdown.Escape(r.env.Name)
 
@@ -74,7 +75,7 @@ func (r *runner) incident() string {
 	}
 	if res.BadMarked {
 		mit = append(mit, fmt.Sprintf("deployment %d of %s marked rolled back: a release refuses to deploy %s again unless forced",
-			res.From.DeploymentID, from, markdown.Code(short(res.From.SHA))))
+			res.From.DeploymentID, from, markdown.Code(untrusted.ShortSHA(res.From.SHA))))
 	}
 	if len(mit) == 0 {
 		mit = append(mit, "none yet: "+markdown.Escape(r.env.Name)+" was not changed")

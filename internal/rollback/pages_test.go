@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -43,7 +44,7 @@ func (s *restDeployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.f.mu.Lock()
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == prefix:
-		what = fmt.Sprintf("deployments env=%s sha=%s page=%d", q.Get("environment"), short(q.Get("sha")), page)
+		what = fmt.Sprintf("deployments env=%s sha=%s page=%d", q.Get("environment"), untrusted.ShortSHA(q.Get("sha")), page)
 		for _, d := range s.f.deps {
 			if (q.Get("environment") == "" || d.Environment == q.Get("environment")) && (q.Get("sha") == "" || d.SHA == q.Get("sha")) {
 				payload := d.Payload

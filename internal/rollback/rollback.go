@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
@@ -71,7 +71,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		}
 		return nil, fmt.Errorf("%w: environment %q is not in the configuration (%s): add it under environments or name a configured one", ErrBadInput, name, known)
 	}
-	reason := oneLine(o.Reason, 200)
+	reason := untrusted.OneLine(o.Reason, 200)
 	if reason == "" {
 		return nil, fmt.Errorf("%w: a reason is required: say why %s is rolled back (it is recorded in the deployment statuses and the incident note)", ErrBadInput, name)
 	}
@@ -136,7 +136,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	if b, bs := st.Blocker, st.BlockerStatus; b != nil && bs != nil && deploy.StageOf(*bs) == deploy.StageDeploying {
 		return r.fail(ctx, fmt.Sprintf("deployment %d of %s to %s is still in progress (%s %q, %s): a rollback now would race it; stop that deploy first (runbook: stop the rollout), then run the rollback again",
-			b.ID, short(b.SHA), r.env.Name, clean(bs.State), oneLine(bs.Description, 100), cmp.Or(clean(bs.LogURL), "no log link")), r.unchanged())
+			b.ID, untrusted.ShortSHA(b.SHA), r.env.Name, untrusted.Clean(bs.State), untrusted.OneLine(bs.Description, 100), cmp.Or(untrusted.Clean(bs.LogURL), "no log link")), r.unchanged())
 	}
 	state := &deploy.State{Environment: r.env.Name, SHA: res.To.SHA, Stage: deploy.StageNone}
 	if st.Record != nil && isRollbackOf(*st.Record, res.From.SHA) {
@@ -148,7 +148,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 	}
 
-	target := fmt.Sprintf("%s (%s)", clean(res.To.Tag), short(res.To.SHA))
+	target := fmt.Sprintf("%s (%s)", untrusted.Clean(res.To.Tag), untrusted.ShortSHA(res.To.SHA))
 	r.say("deploying %s in place of %s", target, r.fromText())
 	dres, err := deploy.Deploy(ctx, r.gh, deploy.Options{
 		Environment: r.env,
@@ -171,20 +171,20 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			idText(res.To.DeploymentID), target, r.env.Name, r.fromText()))
 	}
 	if dres.State != deploy.StateSuccess {
-		detail := cmp.Or(oneLine(dres.Reason, 300), "the deploy ended in state "+dres.State)
+		detail := cmp.Or(untrusted.OneLine(dres.Reason, 300), "the deploy ended in state "+dres.State)
 		return r.fail(ctx, fmt.Sprintf("the rollback deployment %d of %s failed: %s", dres.DeploymentID, target, detail),
 			fmt.Sprintf("%s still runs %s; the rollback deployment %d failed: %s", r.env.Name, r.fromText(), dres.DeploymentID, detail))
 	}
 
 	// The environment no longer runs the bad commit: record that before anything else can fail.
 	if r.bad != nil {
-		note := fmt.Sprintf("by deployment %d (%s): %s", dres.DeploymentID, clean(res.To.Tag), r.reason)
+		note := fmt.Sprintf("by deployment %d (%s): %s", dres.DeploymentID, untrusted.Clean(res.To.Tag), r.reason)
 		if err := deploy.MarkRolledBack(ctx, r.gh, r.bad.ID, note, r.o.RunURL); err != nil {
 			return r.stop(ctx, err, fmt.Sprintf("%s runs %s (rollback deployment %d, not validated yet); marking deployment %d of %s as rolled back failed, so a release would not refuse to redeploy it: add the status by hand or run the rollback again with current-sha %s",
-				r.env.Name, target, dres.DeploymentID, r.bad.ID, short(res.From.SHA), res.From.SHA))
+				r.env.Name, target, dres.DeploymentID, r.bad.ID, untrusted.ShortSHA(res.From.SHA), res.From.SHA))
 		}
 		res.BadMarked = true
-		r.say("deployment %d of %s marked rolled back", r.bad.ID, short(res.From.SHA))
+		r.say("deployment %d of %s marked rolled back", r.bad.ID, untrusted.ShortSHA(res.From.SHA))
 	}
 
 	if len(r.probes) > 0 {
@@ -246,9 +246,9 @@ func (r *runner) fromText() string {
 	case f.SHA == "":
 		return "its current deployment"
 	case f.Tag != "":
-		return fmt.Sprintf("%s (%s)", clean(f.Tag), short(f.SHA))
+		return fmt.Sprintf("%s (%s)", untrusted.Clean(f.Tag), untrusted.ShortSHA(f.SHA))
 	}
-	return short(f.SHA)
+	return untrusted.ShortSHA(f.SHA)
 }
 
 func (r *runner) warn(format string, args ...any) {
@@ -295,11 +295,11 @@ func (r *runner) finish(ctx context.Context, err error) (*Result, error) {
 func (r *runner) openIssue(ctx context.Context) {
 	res := r.res
 	label := cmp.Or(strings.TrimSpace(r.o.IssueLabel), DefaultIssueLabel)
-	title := fmt.Sprintf("Incident: %s rolled back from %s to %s", r.env.Name, r.fromText(), clean(res.To.Tag))
+	title := fmt.Sprintf("Incident: %s rolled back from %s to %s", r.env.Name, r.fromText(), untrusted.Clean(res.To.Tag))
 	if res.Verdict != VerdictPass {
 		title = fmt.Sprintf("Incident: rollback of %s from %s failed", r.env.Name, r.fromText())
 	}
-	iss, err := r.gh.CreateIssue(ctx, oneLine(title, 250), res.Incident, []string{label})
+	iss, err := r.gh.CreateIssue(ctx, untrusted.OneLine(title, 250), res.Incident, []string{label})
 	if err != nil {
 		r.warn("opening the incident issue failed: %v; post the incident note from the step summary by hand", err)
 		return
@@ -378,7 +378,7 @@ func (r *runner) findCurrent(ctx context.Context) error {
 		r.res.From.Tag = tagOf(*r.bad)
 		r.say("rolling back from deployment %d of %s", r.bad.ID, r.fromText())
 	} else {
-		r.warn("no deployment record of %s in %s: it cannot be marked rolled back", short(sha), env)
+		r.warn("no deployment record of %s in %s: it cannot be marked rolled back", untrusted.ShortSHA(sha), env)
 	}
 	return nil
 }
@@ -403,7 +403,7 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 				return "", err
 			}
 			if tag == "" {
-				return "", fmt.Errorf("%w: commit %s has no tag that a deployment record names; the deploy workflow is dispatched on a tag, so roll back to a tag: to: <tag of %s>", ErrBadInput, short(sha), short(sha))
+				return "", fmt.Errorf("%w: commit %s has no tag that a deployment record names; the deploy workflow is dispatched on a tag, so roll back to a tag: to: <tag of %s>", ErrBadInput, untrusted.ShortSHA(sha), untrusted.ShortSHA(sha))
 			}
 			res.To.SHA, res.To.Tag = strings.ToLower(sha), tag
 		} else {
@@ -415,14 +415,14 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 				return "", fmt.Errorf("read the rollback target tag %q: %w", to, err)
 			}
 			if !fullSHA(tag.SHA) {
-				return "", fmt.Errorf("tag %q: GitHub answered %q, which is not a commit SHA", to, clean(tag.SHA))
+				return "", fmt.Errorf("tag %q: GitHub answered %q, which is not a commit SHA", to, untrusted.Clean(tag.SHA))
 			}
 			res.To.SHA, res.To.Tag = strings.ToLower(tag.SHA), cmp.Or(tag.Name, to)
 		}
 		if res.From.SHA != "" && strings.EqualFold(res.To.SHA, res.From.SHA) {
-			return "", fmt.Errorf("%w: to %q is %s, the commit %s runs now: roll back to an earlier tag", ErrBadInput, to, short(res.To.SHA), env)
+			return "", fmt.Errorf("%w: to %q is %s, the commit %s runs now: roll back to an earlier tag", ErrBadInput, to, untrusted.ShortSHA(res.To.SHA), env)
 		}
-		r.say("target %s (%s), as asked", clean(res.To.Tag), short(res.To.SHA))
+		r.say("target %s (%s), as asked", untrusted.Clean(res.To.Tag), untrusted.ShortSHA(res.To.SHA))
 		return "", nil
 	}
 
@@ -436,7 +436,7 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 	}
 	if rec == nil {
 		return fmt.Sprintf("no earlier deployment of %s has success as its newest status (other than %s, which is rolled back from): there is no last known good to roll back to; pass to: <tag> to roll back to a release you know is good",
-			env, short(res.From.SHA)), nil
+			env, untrusted.ShortSHA(res.From.SHA)), nil
 	}
 	tag, err := r.tagFor(ctx, rec.SHA, rec)
 	if err != nil {
@@ -444,7 +444,7 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 	}
 	if tag == "" {
 		return fmt.Sprintf("the last known good deployment %d of %s was made from ref %q, and no tag names %s: the deploy workflow is dispatched on a tag; pass to: <tag> explicitly",
-			rec.ID, short(rec.SHA), clean(rec.Ref), short(rec.SHA)), nil
+			rec.ID, untrusted.ShortSHA(rec.SHA), untrusted.Clean(rec.Ref), untrusted.ShortSHA(rec.SHA)), nil
 	}
 	res.To.SHA, res.To.Tag = strings.ToLower(rec.SHA), tag
 	res.To.LastGoodDeploymentID = rec.ID
@@ -452,7 +452,7 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 		at := st.CreatedAt
 		res.To.LastGoodAt = &at
 	}
-	r.say("last known good: deployment %d of %s (%s)", rec.ID, clean(tag), short(rec.SHA))
+	r.say("last known good: deployment %d of %s (%s)", rec.ID, untrusted.Clean(tag), untrusted.ShortSHA(rec.SHA))
 	return "", nil
 }
 
@@ -473,7 +473,7 @@ func (r *runner) tagFor(ctx context.Context, sha string, first *github.Deploymen
 	}
 	recs, err := r.gh.ListDeployments(ctx, github.DeploymentFilter{SHA: sha})
 	if err != nil {
-		return "", fmt.Errorf("list the deployments of %s to find its tag: %w", short(sha), err)
+		return "", fmt.Errorf("list the deployments of %s to find its tag: %w", untrusted.ShortSHA(sha), err)
 	}
 	sortDeployments(recs)
 	for _, d := range recs {
@@ -487,7 +487,7 @@ func (r *runner) tagFor(ctx context.Context, sha string, first *github.Deploymen
 			continue // a branch name, or a deleted tag
 		}
 		if err != nil {
-			return "", fmt.Errorf("read tag %q of %s: %w", n, short(sha), err)
+			return "", fmt.Errorf("read tag %q of %s: %w", n, untrusted.ShortSHA(sha), err)
 		}
 		if strings.EqualFold(tag.SHA, sha) {
 			return cmp.Or(tag.Name, strings.TrimPrefix(n, "refs/tags/")), nil
@@ -584,10 +584,10 @@ func isRollbackOf(d github.Deployment, bad string) bool {
 // tagOf is the tag a record deployed: its payload's, else its ref when that is not a SHA.
 func tagOf(d github.Deployment) string {
 	if t := payloadOf(d).Tag; t != "" {
-		return oneLine(t, 100)
+		return untrusted.OneLine(t, 100)
 	}
 	if d.Ref != "" && !hexRef.MatchString(d.Ref) {
-		return oneLine(d.Ref, 100)
+		return untrusted.OneLine(d.Ref, 100)
 	}
 	return ""
 }
@@ -622,7 +622,7 @@ func probeDetails(rep *smoke.Report) string {
 	var out []string
 	for _, p := range rep.Probes {
 		if !p.OK {
-			out = append(out, p.Name+": "+oneLine(p.Detail, 160))
+			out = append(out, p.Name+": "+untrusted.OneLine(p.Detail, 160))
 		}
 	}
 	if len(out) == 0 {
@@ -636,35 +636,4 @@ func idText(id int64) string {
 		return ""
 	}
 	return fmt.Sprintf(" %d", id)
-}
-
-// short is the first 7 characters of a commit SHA (cleaned: SHAs from GitHub are untrusted).
-func short(sha string) string {
-	sha = clean(sha)
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
-
-// clean makes untrusted text one line: control and format characters go.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		switch {
-		case unicode.IsControl(r):
-			return ' '
-		case unicode.Is(unicode.Cf, r):
-			return -1
-		}
-		return r
-	}, s)
-}
-
-// oneLine cleans s, collapses its spaces and cuts it to n runes.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(clean(s)), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

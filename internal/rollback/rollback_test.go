@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/agentme/release-action/internal/untrusted"
 	"strings"
 	"testing"
 	"time"
@@ -493,8 +494,8 @@ func FuzzIncident(f *testing.F) {
 		if strings.TrimSpace(reason) == "" {
 			return
 		}
-		r := &runner{env: config.Environment{Name: "production"}, reason: oneLine(reason, 200),
-			res: &Result{Verdict: VerdictPass, RollbackReason: oneLine(reason, 200), Environment: "production",
+		r := &runner{env: config.Environment{Name: "production"}, reason: untrusted.OneLine(reason, 200),
+			res: &Result{Verdict: VerdictPass, RollbackReason: untrusted.OneLine(reason, 200), Environment: "production",
 				From: Ref{SHA: badSHA, Tag: badTag}, To: Ref{SHA: goodSHA, Tag: goodTag}}}
 		md := r.incident()
 		base := (&runner{env: r.env, res: &Result{Verdict: VerdictPass, RollbackReason: "x", Environment: "production",
