@@ -146,4 +146,17 @@ var (
 	inToken  = input{name: "token", help: "GitHub token (prefer the environment variable; never pass it on a shared machine's command line)", secret: true, env: []string{"GITHUB_TOKEN", "GH_TOKEN"}}
 	inConfig = input{name: "config", def: ".github/release-action.yml", help: "configuration file; a missing file means the built-in Agent Me defaults"}
 	inRepo   = input{name: "repository", help: "owner/name of the repository", env: []string{"GITHUB_REPOSITORY"}}
+	// Inputs of every command that deploys or validates a configured environment.
+	inPollInterval   = input{name: "poll-interval", help: "how often a deploy run is checked (default 10s)"}
+	inChannelTimeout = input{name: "channel-timeout", help: "how long the channel probe waits for the model's reply (default 30s)"}
 )
+
+// environmentTimings reads poll-interval and channel-timeout into the app.
+func (a *app) environmentTimings() error {
+	var err error
+	if a.pollInterval, err = a.in.duration("poll-interval"); err != nil {
+		return err
+	}
+	a.channelTimeout, err = a.in.duration("channel-timeout")
+	return err
+}

@@ -25,8 +25,7 @@ var (
 		{name: "interval", help: "time between checks (default: monitor.interval, 1m)"},
 		{name: "sustained", help: "consecutive bad intervals of one signal that make a breach (default: monitor.sustained, 3)"},
 		{name: "auto-rollback", help: "roll back on a breach: true or false (default: monitor.auto-rollback)"},
-		{name: "channel-timeout", help: "how long the channel probe waits for the model's reply (default 30s)"},
-		{name: "poll-interval", help: "how often a rollback's deploy run is checked (default 10s)"},
+		inChannelTimeout, inPollInterval,
 	}
 )
 
@@ -97,10 +96,7 @@ func (a *app) monitorParams() (monitorParams, error) {
 		m.AutoRollback = b
 	}
 	p.env.Monitor = &m
-	if a.channelTimeout, err = a.in.duration("channel-timeout"); err != nil {
-		return p, err
-	}
-	if a.pollInterval, err = a.in.duration("poll-interval"); err != nil {
+	if err := a.environmentTimings(); err != nil {
 		return p, err
 	}
 	if err := a.checkCredentials(&config.Config{Environments: []config.Environment{p.env}}); err != nil {

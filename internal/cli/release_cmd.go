@@ -23,8 +23,7 @@ var releaseInputs = []input{
 	{name: "force", def: "false", help: "deploy a commit that was rolled back from an environment (recorded)"},
 	{name: "force-window", def: "false", help: "deploy although a maintenance window is closed or frozen (needs force-reason; recorded in the summary and the deployment)"},
 	{name: "force-reason", help: "why the window is overridden"},
-	{name: "poll-interval", help: "how often a deploy run is checked (default 10s)"},
-	{name: "channel-timeout", help: "how long the channel probe waits for the model's reply in each environment (default 30s)"},
+	inPollInterval, inChannelTimeout,
 }
 
 func releaseCommand() *command {
@@ -69,13 +68,10 @@ func (a *app) releaseParams() (releaseParams, error) {
 	if p.forceWindow && p.forceReason == "" {
 		return p, badInputf("force-window needs force-reason: say why production is deployed outside its window (it is recorded in the summary and the deployment)")
 	}
-	if p.pollInterval, err = a.in.duration("poll-interval"); err != nil {
+	if err := a.environmentTimings(); err != nil {
 		return p, err
 	}
-	a.pollInterval = p.pollInterval
-	if a.channelTimeout, err = a.in.duration("channel-timeout"); err != nil {
-		return p, err
-	}
+	p.pollInterval = a.pollInterval
 	if err := a.checkCredentials(p.cfg); err != nil {
 		return p, err
 	}

@@ -21,8 +21,7 @@ var rollbackInputs = []input{
 	{name: "from", help: "the bad commit (default: the commit of the environment's newest live deployment)"},
 	{name: "open-issue", def: "false", help: "open an issue with the incident summary skeleton"},
 	{name: "issue-label", def: "incident", help: "label of the incident issue"},
-	{name: "poll-interval", help: "how often the deploy run is checked (default 10s)"},
-	{name: "channel-timeout", help: "how long the channel probe waits for the model's reply (default 30s)"},
+	inPollInterval, inChannelTimeout,
 }
 
 func rollbackCommand() *command {
@@ -55,10 +54,7 @@ func rollbackCommand() *command {
 			if err != nil {
 				return a.fail(ExitBadInput, err)
 			}
-			if a.pollInterval, err = a.in.duration("poll-interval"); err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			if a.channelTimeout, err = a.in.duration("channel-timeout"); err != nil {
+			if err := a.environmentTimings(); err != nil {
 				return a.fail(ExitBadInput, err)
 			}
 			if err := a.checkCredentials(&config.Config{Environments: []config.Environment{env}}); err != nil {

@@ -19,7 +19,7 @@ var smokeInputs = []input{
 	{name: "base-path", help: "control UI base path (default /)"},
 	{name: "probes", help: "comma-separated probes: connect-auth, control-ui, channel, bootstrap, tool-call (default all)"},
 	{name: "probe-timeout", help: "per-probe timeout (default 10s)"},
-	{name: "channel-timeout", help: "how long the channel probe waits for the reply (default 30s)"},
+	inChannelTimeout,
 	{name: "ready-timeout", help: "readiness budget while a fresh deployment comes up (default 2m)"},
 	{name: "allow-insecure", def: "false", help: "allow http/ws to a non-loopback gateway (the credential then crosses the network in clear text)"},
 	{name: "session-key", help: "chat session the channel probe writes to (default a fresh release-action-smoke-<random>; never main)"},
