@@ -29,7 +29,7 @@ func sandboxCommand() *command {
 			name := a.in.str("scenario")
 			if name == "list" {
 				for _, sc := range sandbox.Scenarios() {
-					fmt.Fprintf(a.env.Stdout, "%-24s %-8s %s (expected: %s)\n", sc.Name, sc.Command, sc.Description, sc.Want)
+					fmt.Fprintf(a.env.Stdout, "%-26s %-8s %s (expected: %s)\n", sc.Name, sc.Command, sc.Description, sc.Want)
 				}
 				return ExitOK
 			}
