@@ -357,13 +357,16 @@ func (r *runner) findSelf(ctx context.Context) error {
 	found := false
 	if s.RunnerName != "" {
 		jobs, err := r.gh.ListJobs(ctx, s.RunID)
-		if errors.Is(err, github.ErrNotFound) {
-			// The token may not see its own run (a token of another repository), or the
-			// server does not know it: fall back to the job key instead of failing the gate.
-			r.say(fmt.Sprintf("gate: its own run %d is not visible; ignoring not-completed check runs of that run named %s", s.RunID, quote(s.JobKey)))
+		if err != nil {
+			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("list the jobs of the gate's own run %d: %w", s.RunID, err)
+			}
+			// Finding its own job only sharpens what is ignored: the token may not see its
+			// own run (a token of another repository) or the server may not know it. Fall
+			// back to the job key instead of failing the gate; a real outage shows in the
+			// next snapshot anyway.
+			r.say(fmt.Sprintf("gate: could not list the jobs of its own run %d (%s); ignoring not-completed check runs of that run named %s", s.RunID, clean(err.Error()), quote(s.JobKey)))
 			jobs = nil
-		} else if err != nil {
-			return fmt.Errorf("list the jobs of the gate's own run %d: %w", s.RunID, err)
 		}
 		for _, j := range jobs {
 			if j.Status == "in_progress" && j.RunnerName == s.RunnerName {

@@ -529,13 +529,18 @@ func TestAPIErrorIsAnError(t *testing.T) {
 		assert.Nil(t, res)
 		assert.Contains(t, err.Error(), "read the log of job 501")
 	})
-	t.Run("own jobs", func(t *testing.T) {
+	t.Run("own jobs falls back to the job key", func(t *testing.T) {
+		// Finding its own job only sharpens what is ignored: a failure there must not
+		// block the gate, and the job-key fallback still keeps the gate off itself.
 		f := newFake(t)
 		f.listJobs = func(int64) ([]github.Job, error) { return nil, boom }
-		o, _ := f.opts(gateCheck)
-		o.Self = Self{RunID: 4000, RunnerName: "r"}
-		_, err := Run(context.Background(), f, o)
-		require.ErrorIs(t, err, boom)
+		own := cr(900, "release-gate", "Release", 4000, "in_progress", "")
+		f.snap = static(cr(101, "check", "CI", 100, "completed", "success"), own)
+		o, _ := f.opts(config.Gate{Name: "everything", Check: "*"})
+		o.Self = Self{RunID: 4000, RunnerName: "r", JobKey: "release-gate"}
+		res, err := Run(context.Background(), f, o)
+		require.NoError(t, err)
+		assert.Equal(t, Pass, res.Verdict, "the gate's own in-progress job is not waited for")
 	})
 	t.Run("cancelled context", func(t *testing.T) {
 		f := newFake(t)

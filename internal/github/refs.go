@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -21,6 +22,16 @@ func (c *Client) ResolveCommit(ctx context.Context, ref string) (string, error) 
 		return "", fmt.Errorf("resolve %q to a commit in %s: %w", ref, c.repo, c.convertErr(err))
 	}
 	sha = strings.TrimSpace(sha)
+	if !isFullSHA(sha) {
+		// A server that ignores the application/vnd.github.sha media type answers the
+		// commit as JSON; its sha field is the same answer, with no second request.
+		var commit struct {
+			SHA string `json:"sha"`
+		}
+		if json.Unmarshal([]byte(sha), &commit) == nil && isFullSHA(commit.SHA) {
+			sha = commit.SHA
+		}
+	}
 	if !isFullSHA(sha) {
 		return "", fmt.Errorf("resolve %q to a commit in %s: GitHub answered %q, which is not a commit SHA", ref, c.repo, truncate(sha, 80))
 	}

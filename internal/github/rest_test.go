@@ -89,13 +89,16 @@ func TestResolveCommit(t *testing.T) {
 			writeJSON(w, http.StatusNotFound, `{"message":"Not Found"}`)
 		case "weird":
 			_, _ = fmt.Fprint(w, "<html>")
+		case "json":
+			// A server that ignores the sha media type answers the commit object.
+			_, _ = fmt.Fprintf(w, `{"sha":%q,"commit":{"message":"m"}}`, testSHA)
 		default:
 			t.Errorf("unexpected ref %q", r.PathValue("ref"))
 		}
 	})
 	c, _ := f.client()
 	ctx := context.Background()
-	for _, ref := range []string{"main", "release/1.x", "abc1234"} {
+	for _, ref := range []string{"main", "release/1.x", "abc1234", "json"} {
 		sha, err := c.ResolveCommit(ctx, ref)
 		require.NoError(t, err, ref)
 		assert.Equal(t, testSHA, sha)
