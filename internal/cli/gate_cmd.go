@@ -47,8 +47,6 @@ type gateParams struct {
 	checkRunName string
 	// timeout is the timeout input (0: the configuration's).
 	timeout time.Duration
-	// minInterval/maxInterval override the polling bounds (sandbox only).
-	minInterval, maxInterval time.Duration
 }
 
 func (a *app) gateParams() (gateParams, error) {

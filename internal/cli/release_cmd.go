@@ -256,6 +256,6 @@ func (a *app) gateOptions(p gateParams, sha string, checkRunID int64) gate.Optio
 	}
 	return gate.Options{
 		SHA: sha, Gates: p.cfg.Gates, Policy: p.cfg.Policy, Self: self, Clock: a.env.Clock,
-		Progress: a.progress, MinInterval: p.minInterval, MaxInterval: p.maxInterval, RunKey: runKey,
+		Progress: a.progress, RunKey: runKey,
 	}
 }
