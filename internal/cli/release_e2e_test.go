@@ -291,3 +291,17 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestReleaseRefusesWhileAnotherCommitDeploys: an in-progress deployment of another
+// commit in an environment blocks the release there, and the message says which.
+func TestReleaseRefusesWhileAnotherCommitDeploys(t *testing.T) {
+	h := newReleaseHarness(t, time.Time{}, func(w *sandbox.World) {
+		sandbox.AgentMeRepo(w.GitHub)
+		w.GitHub.AddCommit(sandbox.Newer)
+		w.GitHub.AddDeployment("staging", sandbox.Newer, "v2026.2.10-rc.1", false, "in_progress")
+	})
+	r := h.runFresh()
+	require.Equal(t, cli.ExitFailed, r.code, r.stdout)
+	assert.Contains(t, r.outputs["report"], sandbox.Newer[:7], "the message names the other commit")
+	assert.Zero(t, deploymentsPerEnv(h.emu)["staging"], "nothing deployed over a running deployment")
+}
