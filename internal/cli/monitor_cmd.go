@@ -176,6 +176,9 @@ func (a *app) watch(ctx context.Context, client *github.Client, cfg *config.Conf
 		if err != nil {
 			return nil, nil, err
 		}
+		// The monitor prints one line per check with whatever went wrong; the probes'
+		// own lines would repeat that for every interval.
+		base.Progress = nil
 		o.Smoke = monitor.SmokeWith(base)
 	}
 	if m.Prometheus != nil && len(m.Prometheus.Checks) > 0 {
