@@ -15,6 +15,7 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // Exit codes, as DESIGN.md fixes them.
@@ -181,7 +182,13 @@ func (a *app) fail(code int, err error) int {
 	if a.runner.Actions() {
 		a.runner.Error(msg, actions.Annotation{Title: "release-action"})
 	} else {
-		fmt.Fprintln(a.stderr, "error: "+msg)
+		// Messages can quote a server's text: keep terminal escapes and control
+		// characters out of the user's terminal, line by line.
+		prefix := "error: "
+		for _, line := range strings.Split(msg, "\n") {
+			fmt.Fprintln(a.stderr, prefix+untrusted.Clean(line))
+			prefix = "  "
+		}
 	}
 	return code
 }

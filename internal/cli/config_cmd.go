@@ -21,7 +21,9 @@ func configCommand() *command {
 			if src == "" {
 				src = "built-in Agent Me defaults (" + a.in.str("config") + " does not exist)"
 			}
-			fmt.Fprintf(a.env.Stdout, "# effective configuration from %s\n%s", src, cfg.YAML())
+			// The file is untrusted (on a pull request its author wrote it): Raw keeps any
+			// workflow-command syntax in names or patterns from being executed.
+			a.runner.Raw("# effective configuration from " + src + "\n" + cfg.YAML())
 			return ExitOK
 		},
 	}

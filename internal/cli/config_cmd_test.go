@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/cli"
 	"github.com/agentme/release-action/internal/config"
 )
@@ -63,4 +64,23 @@ func TestHelpAndVersion(t *testing.T) {
 	code, _, errOut := runCLI("gate", "--no-such-flag")
 	assert.Equal(t, cli.ExitBadInput, code)
 	assert.Contains(t, errOut, "--help")
+}
+
+// TestConfigCommandCannotInjectCommands: on a pull request the configuration is the
+// author's; printing it in a workflow must not execute anything it holds.
+func TestConfigCommandCannotInjectCommands(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "hostile.yml")
+	require.NoError(t, os.WriteFile(path, []byte("gates:\n  - name: \"x ##[error title=pwned]y\"\n    check: \"::warning::z\"\n"), 0o644))
+	var stdout bytes.Buffer
+	env := map[string]string{"GITHUB_ACTIONS": "true", "INPUT_COMMAND": "config", "INPUT_CONFIG": path}
+	code := cli.Main(context.Background(), cli.Env{Getenv: func(k string) string { return env[k] }, Stdout: &stdout})
+	require.Equal(t, cli.ExitOK, code, stdout.String())
+	assert.Contains(t, stdout.String(), "pwned", "the configuration is printed")
+	for _, c := range actions.ParseCommands(stdout.String()) {
+		switch c.Name {
+		case "error", "warning":
+			t.Errorf("the configuration injected %q: %q", c.Name, c.Data)
+		}
+	}
 }

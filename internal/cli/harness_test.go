@@ -126,7 +126,7 @@ func (r result) commands() []actions.Command { return actions.ParseCommands(r.st
 // Things that differ from run to run: loopback ports (plain and Markdown-escaped) and
 // the smoke probes' random session keys.
 var (
-	portRe        = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	portRe        = regexp.MustCompile(`http(\\?)://127\.0\.0\.1:\d+`)
 	escapedPortRe = regexp.MustCompile(`127\\\.0\.0\.1:\d+`)
 	sessionRe     = regexp.MustCompile(`release\\?-action\\?-smoke\\?-[a-z0-9]+`)
 	runRe         = regexp.MustCompile(`run "[A-Z0-9]{16}"`)
@@ -136,7 +136,7 @@ var (
 // emulator's random port is replaced by a fixed host.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	got = portRe.ReplaceAllString(got, "http://ghemu.test")
+	got = portRe.ReplaceAllString(got, "http${1}://ghemu.test")
 	got = escapedPortRe.ReplaceAllString(got, "loopback")
 	got = sessionRe.ReplaceAllString(got, "SESSION")
 	got = runRe.ReplaceAllString(got, `run "RUN"`)

@@ -49,7 +49,7 @@ func Escape(s string) string {
 			b.WriteString("&lt;")
 		case r == '>':
 			b.WriteString("&gt;")
-		case r < utf8.RuneSelf && strings.IndexByte(mdPunct, byte(r)) >= 0, i == escapeAt:
+		case r < utf8.RuneSelf && strings.IndexByte(mdPunct, byte(r)) >= 0, i == escapeAt, opensAutolink(t, i):
 			b.WriteByte('\\')
 			b.WriteRune(r)
 		default:
@@ -57,6 +57,29 @@ func Escape(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// opensAutolink reports whether the byte at i is what lets GitHub's extended autolinks
+// turn plain text into a link: the ':' of "scheme://", the '@' of an e-mail address (or a
+// mention), or the '.' of a "www." at a word start. Escaping that one character keeps
+// untrusted text from becoming a clickable link.
+func opensAutolink(t string, i int) bool {
+	switch t[i] {
+	case '@':
+		return true
+	case ':':
+		return strings.HasPrefix(t[i+1:], "//")
+	case '.':
+		if i < 3 || !strings.EqualFold(t[i-3:i], "www") {
+			return false
+		}
+		if i == 3 {
+			return true
+		}
+		c := t[i-4]
+		return !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-')
+	}
+	return false
 }
 
 // Cell renders s for a GFM table cell: Escape (which already turns '|' into "\|" and

@@ -15,7 +15,7 @@ func TestEscape(t *testing.T) {
 		{"plain", "Security Gate", "Security Gate"},
 		{"emphasis and code", "*bold* _it_ `code`", `\*bold\* \_it\_ \` + "`code\\`"},
 		{"link syntax", "[x](javascript:alert(1))", `\[x\]\(javascript:alert\(1\)\)`},
-		{"image", "![i](http://e/x.png)", `\!\[i\]\(http://e/x.png\)`},
+		{"image", "![i](http://e/x.png)", `\!\[i\]\(http\://e/x.png\)`},
 		{"html tag", "<img src=x onerror=alert(1)>", `&lt;img src\=x onerror\=alert\(1\)&gt;`},
 		{"entity stays literal", "&lt;b&gt; & co", "&amp;lt;b&amp;gt; &amp; co"},
 		{"pipe", "a|b", `a\|b`},
@@ -88,7 +88,7 @@ func TestLink(t *testing.T) {
 		{"angle and quote encoded", "q", `https://e.test/"<x>"`, "[q](https://e.test/%22%3Cx%3E%22)"},
 		{"non-ascii encoded", "q", "https://e.test/é", "[q](https://e.test/%C3%A9)"},
 		{"text escaped", "a]b", "https://e.test/", `[a\]b](https://e.test/)`},
-		{"empty text shows url", "", "https://e.test/x", `[https://e.test/x](https://e.test/x)`},
+		{"empty text shows url", "", "https://e.test/x", `[https\://e.test/x](https://e.test/x)`},
 		{"javascript refused", "click", "javascript:alert(1)", "click"},
 		{"relative refused", "click", "/o/r/pull/1", "click"},
 		{"credentials refused", "click", "https://user:tok@e.test/", "click"},
@@ -158,4 +158,20 @@ func gfmSplitRow(line string) []string {
 		cells[i] = strings.ReplaceAll(strings.TrimSpace(c), `\|`, "|")
 	}
 	return cells
+}
+
+// TestEscapeStopsAutolinks: GitHub turns bare URLs, www. names and e-mail addresses in
+// text into links; untrusted text must not become a clickable link (or a mention).
+func TestEscapeStopsAutolinks(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"see https://evil.example/login", `see https\://evil.example/login`},
+		{"www.evil.example", `www\.evil.example`},
+		{"go to WWW.evil.example", `go to WWW\.evil.example`},
+		{"awww.fine", "awww.fine"},
+		{"admin@evil.example", `admin\@evil.example`},
+		{"@agentme/release-owners", `\@agentme/release\-owners`},
+		{"12:30 UTC", "12:30 UTC"},
+	} {
+		assert.Equal(t, tc.want, Escape(tc.in), tc.in)
+	}
 }
