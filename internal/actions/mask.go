@@ -1,6 +1,7 @@
 package actions
 
 import (
+	"encoding/json"
 	"html"
 	"io"
 	"slices"
@@ -63,7 +64,7 @@ func (r *Runner) register(secret string, announce bool) {
 		}
 		// A secret that reached untrusted text is escaped (or its invalid UTF-8
 		// repaired) with it before it is written; mask those spellings too.
-		for _, v := range []string{markdown.Escape(p), html.EscapeString(p), sanitizeUTF8(p)} {
+		for _, v := range append([]string{markdown.Escape(p), html.EscapeString(p), sanitizeUTF8(p)}, jsonSpellings(p)...) {
 			if len(v) >= MinSecretLen && strings.TrimSpace(v) != "" {
 				r.secrets[v] = true
 			}
@@ -72,6 +73,23 @@ func (r *Runner) register(secret string, announce bool) {
 	if changed {
 		r.rebuildRedactor()
 	}
+}
+
+// jsonSpellings are the forms a secret takes inside a JSON string (with and without
+// HTML escaping): an error body echoed by a server may carry it that way.
+func jsonSpellings(secret string) []string {
+	var out []string
+	for _, htmlEscape := range []bool{true, false} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(htmlEscape)
+		if enc.Encode(secret) == nil {
+			if v := strings.TrimSuffix(b.String(), "\n"); len(v) >= 2 {
+				out = append(out, v[1:len(v)-1])
+			}
+		}
+	}
+	return out
 }
 
 // Redact replaces every registered secret in s with "***".

@@ -25,3 +25,13 @@ func TestProtectRedactsWithoutAnnouncing(t *testing.T) {
 		assert.Contains(t, out.String(), Redacted)
 	}
 }
+
+func TestProtectCoversJSONEscapedSpelling(t *testing.T) {
+	const secret = `Pa"ss\word&<12345678>`
+	var out bytes.Buffer
+	r := New(&out, func(string) string { return "" })
+	r.Protect(secret)
+	r.Infof(`server said {"error":"Pa\"ss\\word\u0026\u003c12345678\u003e"}`)
+	r.Infof(`server said {"error":"Pa\"ss\\word&<12345678>"}`)
+	assert.NotContains(t, out.String(), "word")
+}

@@ -121,6 +121,8 @@ func errorText(body []byte) string {
 		if j.Message != "" {
 			return j.Message
 		}
+		// JSON without a message: quoting it whole would repeat whatever it holds.
+		return "(unrecognised JSON error body)"
 	}
 	t := strings.TrimSpace(string(body))
 	if strings.HasPrefix(t, "<") { // an HTML error page says nothing useful in one line

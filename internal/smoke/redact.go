@@ -1,6 +1,7 @@
 package smoke
 
 import (
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -32,12 +33,32 @@ func (r *redactor) add(secret string) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, form := range []string{secret, url.QueryEscape(secret), url.PathEscape(secret)} {
-		if !slices.Contains(r.secrets, form) {
+	for _, form := range append([]string{secret, url.QueryEscape(secret), url.PathEscape(secret)}, jsonForms(secret)...) {
+		if form != "" && !slices.Contains(r.secrets, form) {
 			r.secrets = append(r.secrets, form)
 		}
 	}
 }
+
+// jsonForms are the spellings a secret takes inside a JSON string, with and without
+// Go's HTML escaping (a gateway that echoes a credential in a JSON error body sends one
+// of them).
+func jsonForms(secret string) []string {
+	var out []string
+	for _, html := range []bool{true, false} {
+		var b strings.Builder
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(html)
+		if enc.Encode(secret) == nil {
+			out = append(out, strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), "\"")[1:])
+		}
+	}
+	return out
+}
+
+// minPartial is the shortest tail of a secret that is redacted when a text ends with
+// it: gateway bodies are read up to a cap, so an echoed secret can be cut anywhere.
+const minPartial = 4
 
 // clean strips control characters, redacts secrets and bounds the length.
 func (r *redactor) clean(s string, limit int) string {
@@ -57,6 +78,15 @@ func (r *redactor) clean(s string, limit int) string {
 	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
 	for _, sec := range secrets {
 		s = strings.ReplaceAll(s, sec, redactedMark)
+	}
+	// A body cut at its read cap may end in the first part of a secret.
+	for _, sec := range secrets {
+		for k := len(sec) - 1; k >= minPartial; k-- {
+			if strings.HasSuffix(s, sec[:k]) {
+				s = s[:len(s)-k] + redactedMark
+				break
+			}
+		}
 	}
 	s = strings.Join(strings.Fields(s), " ")
 	if utf8.RuneCountInString(s) > limit {
