@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/smoke"
@@ -50,9 +49,9 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	if raw == "" {
 		return o, badInputf("no gateway URL: pass gateway-url (--gateway-url), e.g. https://gateway.agentme.example")
 	}
-	u, err := url.Parse(raw)
+	u, err := parseURL("gateway-url", raw)
 	if err != nil {
-		return o, badInputf("gateway-url is not a URL: %v", err)
+		return o, err
 	}
 	o.URL = u
 	if o.AllowInsecure, err = a.in.boolean("allow-insecure"); err != nil {
