@@ -125,13 +125,24 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 	return c, nil
 }
 
-// classify turns a GitHub error into the error the user sees, marking what input fixes.
+// classify turns a GitHub error into the error the user sees, marking what input fixes:
+// a refused token (401), a token without a permission (403 that is not a rate limit) and a
+// gate configuration GitHub proved wrong (gate.ErrConfig) are bad input (exit 2); rate
+// limits, 5xx and network failures stay GitHub failures (exit 3).
 func classify(err error, what string) error {
 	switch {
 	case errors.Is(err, github.ErrUnauthorized):
 		return badInput(fmt.Errorf("%s: GitHub refused the token (401): pass a valid token (the job's GITHUB_TOKEN, or a PAT/App token for another repository): %w", what, err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: cancelled before a decision: %w", what, err)
+	case errors.Is(err, gate.ErrConfig):
+		return badInput(fmt.Errorf("%s: %w", what, err))
+	case errors.Is(err, github.ErrRateLimited):
+		// Before ErrForbidden: a rate limit is a 403 too, and waiting does help.
+	case errors.Is(err, github.ErrForbidden):
+		return badInput(fmt.Errorf("%s: GitHub refused the request (403): the token lacks a permission: "+
+			"grant the job the permissions the README lists (actions: write, checks: write or at least checks: read, "+
+			"contents: write); a pull request from a fork only gets a read-only token: %w", what, err))
 	}
 	return fmt.Errorf("%s: %w; this is a GitHub or network failure, not a verdict: re-run the job when GitHub answers again", what, err)
 }
@@ -196,7 +207,14 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	}
 
 	r.Group("Pre-release gates")
-	res, err := gate.Run(ctx, client, a.gateOptions(p, sha, checkRunID))
+	opts := a.gateOptions(p, sha, checkRunID)
+	if p.checkRunName != "" {
+		// On GitHub a check run created with GITHUB_TOKEN joins the check suite of a workflow
+		// run on the commit; this or an earlier gate's release-gate check run must never be
+		// evidence, whether or not this run publishes one.
+		opts.Self.CheckRunNames = append(opts.Self.CheckRunNames, p.checkRunName)
+	}
+	res, err := gate.Run(ctx, client, opts)
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, gate.ErrInvalid) {

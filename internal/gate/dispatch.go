@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ import (
 //     candidate fails the gate for good. Then the gate is a workflow gate restricted to
 //     that run. While the run has no check runs on the commit it is re-read at most once
 //     per runRecheck; finishing without any job fails the gate.
+//  5. A workflow FindWorkflow does not know, or a dispatch GitHub refuses with 422 (no
+//     workflow_dispatch trigger, a disabled workflow, undeclared inputs), stops the gate
+//     with an ErrConfig naming the fix: no wait or retry can change it. Other failures
+//     (5xx, network, a 403 for a missing permission) are returned as they are.
 const (
 	dispatchSkew = time.Minute
 	runRecheck   = time.Minute
@@ -102,6 +107,11 @@ func (r *runner) dispatchStep(ctx context.Context, g *gateState, v *view, now ti
 		}
 		if !d.haveWF {
 			wf, err := r.gh.FindWorkflow(ctx, g.cfg.Workflow)
+			if errors.Is(err, github.ErrNotFound) {
+				return false, &configError{err: err, msg: fmt.Sprintf(
+					"workflow %s named by gate %s does not exist in %s: check the gate's workflow name (the workflow's name: or its file name, such as install-smoke.yml)",
+					quote(g.cfg.Workflow), quote(g.cfg.Name), r.gh.Repo())}
+			}
 			if err != nil {
 				return false, fmt.Errorf("find workflow %s to dispatch it: %w", quote(g.cfg.Workflow), err)
 			}
@@ -152,6 +162,7 @@ func (r *runner) dispatchStep(ctx context.Context, g *gateState, v *view, now ti
 			return false, fmt.Errorf("read run %d: %w", d.runID, err)
 		}
 		d.lastRun, d.lastRunAt = run, now
+		r.runReads[run.ID] = runRead{run: run, at: now}
 		return true, nil
 	}
 	return false, nil
@@ -188,6 +199,7 @@ func (r *runner) follow(ctx context.Context, g *gateState, id int64, now time.Ti
 		return fmt.Errorf("read run %d to verify its commit: %w", id, err)
 	}
 	d.lastRun, d.lastRunAt = run, now
+	r.runReads[id] = runRead{run: run, at: now}
 	d.runURL = cmp.Or(run.HTMLURL, d.runURL)
 	d.verified = true
 	if !strings.EqualFold(run.HeadSHA, r.sha) {
@@ -211,6 +223,9 @@ func (r *runner) dispatch(ctx context.Context, g *gateState) error {
 	at := r.clk.Now()
 	res, err := r.gh.DispatchWorkflow(ctx, d.wf.ID, ref, g.cfg.Inputs)
 	if err != nil {
+		if cerr := dispatchRefused(g, d.wf, err); cerr != nil {
+			return cerr
+		}
 		return fmt.Errorf("dispatch workflow %s on %s: %w", quote(d.wf.Name), ref, err)
 	}
 	r.acted = true
@@ -229,6 +244,30 @@ func (r *runner) dispatch(ctx context.Context, g *gateState) error {
 	d.runURL = res.HTMLURL
 	r.say(fmt.Sprintf("%s: dispatched %s on %s as run %d", g.cfg.Name, quote(d.wf.Name), where, res.RunID))
 	return r.follow(ctx, g, res.RunID, at)
+}
+
+// dispatchRefused turns GitHub's 422 to a dispatch into an ErrConfig naming the fix: the
+// request was understood and refused, so sending it again cannot help. Anything else is
+// returned as nil.
+func dispatchRefused(g *gateState, wf github.Workflow, err error) error {
+	var api *github.APIError
+	if !errors.As(err, &api) || api.StatusCode != http.StatusUnprocessableEntity {
+		return nil
+	}
+	name, file := quote(wf.Name), cmp.Or(clean(wf.Path), "its workflow file")
+	msg := strings.ToLower(api.Message)
+	var fix string
+	switch {
+	case strings.Contains(msg, "disabled"):
+		fix = fmt.Sprintf("workflow %s is disabled, so gate %s cannot dispatch it: enable it (Actions tab, or gh workflow enable), or drop dispatch: true from the gate", name, quote(g.cfg.Name))
+	case strings.Contains(msg, "workflow_dispatch"):
+		fix = fmt.Sprintf("%s has no workflow_dispatch trigger, so gate %s cannot dispatch it: add `on: workflow_dispatch` to %s, or drop dispatch: true from the gate", name, quote(g.cfg.Name), file)
+	case strings.Contains(msg, "input"):
+		fix = fmt.Sprintf("%s refuses the inputs of gate %s: make the gate's inputs match the workflow_dispatch inputs %s declares", name, quote(g.cfg.Name), file)
+	default:
+		fix = fmt.Sprintf("GitHub refused to dispatch %s for gate %s: check that %s can be dispatched with the gate's inputs", name, quote(g.cfg.Name), file)
+	}
+	return &configError{err: err, msg: fmt.Sprintf("%s (GitHub answered 422: %s)", fix, clean(api.Message))}
 }
 
 // refForDispatch returns a branch whose head is the candidate, creating the temporary

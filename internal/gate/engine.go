@@ -112,6 +112,8 @@ type runner struct {
 	logTried    map[int64]int
 	jobEv       map[string]*jobEvidence
 	junitEv     map[string]*junitEvidence
+	// runReads is what GetWorkflowRun last said of a run, and when.
+	runReads map[int64]runRead
 
 	dispatchRef *tempRef
 	branchRef   string
@@ -146,6 +148,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		jobsByRun: map[int64][]github.Job{}, jobsFetched: map[int64]int{},
 		logs: map[int64][]byte{}, logTried: map[int64]int{},
 		jobEv: map[string]*jobEvidence{}, junitEv: map[string]*junitEvidence{},
+		runReads: map[int64]runRead{},
 	}
 	if r.clk == nil {
 		r.clk = clock.Real{}
@@ -407,6 +410,9 @@ func (r *runner) poll(ctx context.Context) (bool, error) {
 			continue
 		}
 		act, err := r.dispatchStep(ctx, g, v, now)
+		if errors.Is(err, ErrConfig) {
+			return false, err // its message names the gate
+		}
 		if err != nil {
 			return false, fmt.Errorf("gate %s: %w", quote(g.cfg.Name), err)
 		}
@@ -468,38 +474,71 @@ type view struct {
 	all []github.CheckContext
 	// latest holds the check-run ids that are the newest attempt of their (workflow, name).
 	latest map[int64]bool
+	// hidden are the check runs that are never evidence (the gate's own, ignored names):
+	// they still supersede older attempts of their name.
+	hidden    []github.CheckContext
+	hiddenIDs map[int64]bool
 }
 
 func isStatus(c github.CheckContext) bool { return c.Kind == github.KindStatus }
 
+// hides tells the contexts that are never evidence.
+func (r *runner) hides(c github.CheckContext) bool {
+	if !isStatus(c) {
+		s := r.o.Self
+		if r.selfIDs[c.ID] || slices.Contains(s.CheckRunNames, c.Name) {
+			return true
+		}
+		if r.selfFallback && c.RunID == s.RunID && c.Status != "completed" && c.Name == s.JobKey {
+			return true
+		}
+	}
+	return slices.ContainsFunc(r.ignore, func(m matcher) bool { return m.match(c.Name) })
+}
+
+// makeView drops what is never evidence, after deciding the latest attempt per (workflow,
+// name) among all check runs: an older attempt of the gate's own job must not become the
+// latest because the newest is dropped.
 func (r *runner) makeView(cs []github.CheckContext) *view {
-	v := &view{latest: map[int64]bool{}}
+	v := &view{latest: map[int64]bool{}, hiddenIDs: map[int64]bool{}}
 	best := map[string]int64{}
 	for _, c := range cs {
-		if !isStatus(c) {
-			if r.selfIDs[c.ID] {
-				continue
-			}
-			s := r.o.Self
-			if r.selfFallback && c.RunID == s.RunID && c.Status != "completed" && c.Name == s.JobKey {
-				continue
-			}
-		}
-		if slices.ContainsFunc(r.ignore, func(m matcher) bool { return m.match(c.Name) }) {
-			continue
-		}
-		v.all = append(v.all, c)
+		hide := r.hides(c)
 		if !isStatus(c) {
 			k := c.Workflow + "\x00" + c.Name
-			if c.ID > best[k] {
-				best[k] = c.ID
+			best[k] = max(best[k], c.ID)
+			if hide {
+				v.hidden = append(v.hidden, c)
+				v.hiddenIDs[c.ID] = true
 			}
+		}
+		if !hide {
+			v.all = append(v.all, c)
 		}
 	}
 	for _, id := range best {
-		v.latest[id] = true
+		if !v.hiddenIDs[id] {
+			v.latest[id] = true
+		}
 	}
 	return v
+}
+
+// hidesInRun tells whether run runID has check runs that are never evidence.
+func (v *view) hidesInRun(runID int64) bool {
+	return slices.ContainsFunc(v.hidden, func(c github.CheckContext) bool { return c.RunID == runID })
+}
+
+// latestInRun keeps the newest attempt per name among cs, check runs of run runID, and
+// drops those a hidden check run of the same run supersedes.
+func (v *view) latestInRun(cs []github.CheckContext, runID int64) []github.CheckContext {
+	all := slices.Clone(cs)
+	for _, h := range v.hidden {
+		if h.RunID == runID {
+			all = append(all, h)
+		}
+	}
+	return slices.DeleteFunc(latestPerName(all), func(c github.CheckContext) bool { return v.hiddenIDs[c.ID] })
 }
 
 // account adds the time since the previous poll to what the gate was waiting on then.
@@ -519,7 +558,10 @@ func (r *runner) evaluate(ctx context.Context, g *gateState, v *view, now time.T
 		case config.KindCheck:
 			o = r.evalCheck(g, v, now)
 		case config.KindWorkflow:
-			o = r.evalWorkflow(g, v, now)
+			var err error
+			if o, err = r.evalWorkflow(ctx, g, v, now); err != nil {
+				return fmt.Errorf("gate %s: %w", quote(g.cfg.Name), err)
+			}
 		case config.KindTests:
 			var err error
 			if o, err = r.evalTests(ctx, g, v, now); err != nil {

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"time"
@@ -102,10 +103,35 @@ func runURLOf(cs []github.CheckContext) string {
 	return ""
 }
 
+// runRead is one GetWorkflowRun answer.
+type runRead struct {
+	run github.WorkflowRun
+	at  time.Time
+}
+
+// workflowRun returns what GetWorkflowRun says of run id, asking at most once per
+// runRecheck (a dispatch gate's reads count too).
+func (r *runner) workflowRun(ctx context.Context, id int64, now time.Time) (github.WorkflowRun, error) {
+	if rr, ok := r.runReads[id]; ok && now.Sub(rr.at) < runRecheck {
+		return rr.run, nil
+	}
+	run, err := r.gh.GetWorkflowRun(ctx, id)
+	if err != nil {
+		return github.WorkflowRun{}, fmt.Errorf("read run %d to see whether it completed: %w", id, err)
+	}
+	r.runReads[id] = runRead{run: run, at: now}
+	return run, nil
+}
+
+func allCompleted(cs []github.CheckContext) bool {
+	return !slices.ContainsFunc(cs, func(c github.CheckContext) bool { return c.Status != "completed" })
+}
+
 // evalWorkflow: every check run of the latest run of the workflow must pass and the run's
-// check suite must have completed with a passing conclusion. A dispatch gate that follows
-// a run looks only at that run.
-func (r *runner) evalWorkflow(g *gateState, v *view, now time.Time) outcome {
+// check suite must have completed with a passing conclusion; when it did not although
+// every check run passed, the run's own status decides (see the package doc). A dispatch
+// gate that follows a run looks only at that run.
+func (r *runner) evalWorkflow(ctx context.Context, g *gateState, v *view, now time.Time) (outcome, error) {
 	d := g.disp
 	names := []string{g.cfg.Workflow}
 	var follow int64
@@ -119,11 +145,11 @@ func (r *runner) evalWorkflow(g *gateState, v *view, now time.Time) outcome {
 	if len(all) == 0 {
 		switch {
 		case d != nil && follow != 0:
-			return r.followedWithoutJobs(g, now)
+			return r.followedWithoutJobs(g, now), nil
 		case d != nil && d.dispatched:
-			return outcome{verdict: Pending, absent: fmt.Sprintf("run of workflow %s dispatched on %s", quote(g.cfg.Workflow), d.ref)}
+			return outcome{verdict: Pending, absent: fmt.Sprintf("run of workflow %s dispatched on %s", quote(g.cfg.Workflow), d.ref)}, nil
 		}
-		return outcome{verdict: Pending, absent: "run of workflow " + quote(g.cfg.Workflow) + " on the commit"}
+		return outcome{verdict: Pending, absent: "run of workflow " + quote(g.cfg.Workflow) + " on the commit"}, nil
 	}
 	runID := latestRunID(all)
 	var inRun []github.CheckContext
@@ -132,7 +158,7 @@ func (r *runner) evalWorkflow(g *gateState, v *view, now time.Time) outcome {
 			inRun = append(inRun, c)
 		}
 	}
-	latest := latestPerName(inRun)
+	latest := v.latestInRun(inRun, runID)
 	isLatest := func(c github.CheckContext) bool {
 		return slices.ContainsFunc(latest, func(l github.CheckContext) bool { return l.ID == c.ID })
 	}
@@ -141,7 +167,7 @@ func (r *runner) evalWorkflow(g *gateState, v *view, now time.Time) outcome {
 		o := outcome{verdict: Fail, hasEvidence: true,
 			reason: fmt.Sprintf("the latest run of %s is the gate's own run %d: a workflow cannot gate itself; gate the jobs it needs instead", quote(wfName), runID)}
 		o.evidence = evidenceOf(inRun, isLatest, nil)
-		return o
+		return o, nil
 	}
 	js := make([]judged, 0, len(latest))
 	for _, c := range latest {
@@ -151,24 +177,49 @@ func (r *runner) evalWorkflow(g *gateState, v *view, now time.Time) outcome {
 	o.evidence = evidenceOf(inRun, isLatest, js)
 	o.link = cmp.Or(runURLOf(inRun), o.link)
 	if o.verdict == Pass {
+		jobs := plural(len(latest), "job")
 		top := newest(latest)
-		switch ok, why := r.conclusion(top.SuiteConclusion); {
-		case top.SuiteStatus != "completed":
-			o.verdict = Pending
-			o.wait = waitRunning
-			o.reason = fmt.Sprintf("run %d of %s to complete (%s passed so far; more may still be created)", runID, quote(wfName), plural(len(latest), "job"))
-			o.state = fmt.Sprintf("run %d: %s passed, the run is %s", runID, plural(len(latest), "job"), cmp.Or(clean(top.SuiteStatus), "not completed"))
-		case !ok:
+		suiteOK, suiteWhy := r.conclusion(top.SuiteConclusion)
+		switch {
+		case top.SuiteStatus == "completed" && suiteOK:
+			o.reason = fmt.Sprintf("run %d of %s passed (%s)", runID, quote(wfName), jobs)
+		case top.SuiteStatus == "completed" && !v.hidesInRun(runID):
 			o.verdict = Fail
-			o.reason = fmt.Sprintf("run %d of %s: its check suite concluded %s (%s)", runID, quote(wfName), quote(top.SuiteConclusion), why)
+			o.reason = fmt.Sprintf("run %d of %s: its check suite concluded %s (%s)", runID, quote(wfName), quote(top.SuiteConclusion), suiteWhy)
 		default:
-			o.reason = fmt.Sprintf("run %d of %s passed (%s)", runID, quote(wfName), plural(len(latest), "job"))
+			// Every job passed, yet the suite is open, or failed with a check run in it
+			// that is never evidence: it may complete a moment later than its last check
+			// run, or hold a check run that is no job of the run (the published
+			// release-gate check run, of this or an earlier gate). The run's own state
+			// decides.
+			run, err := r.workflowRun(ctx, runID, now)
+			if err != nil {
+				return outcome{}, err
+			}
+			suite := "is " + cmp.Or(clean(top.SuiteStatus), "not completed")
+			if top.SuiteStatus == "completed" {
+				suite = "concluded " + quote(top.SuiteConclusion) + " (" + suiteWhy + ")"
+			}
+			runOK, runWhy := r.conclusion(run.Conclusion)
+			switch {
+			case run.Status != "completed":
+				o.verdict = Pending
+				o.wait = waitRunning
+				o.reason = fmt.Sprintf("run %d of %s to complete (%s passed so far; more may still be created)", runID, quote(wfName), jobs)
+				o.state = fmt.Sprintf("run %d: %s passed, the run is %s", runID, jobs, cmp.Or(clean(run.Status), clean(top.SuiteStatus), "not completed"))
+			case !runOK:
+				o.verdict = Fail
+				o.reason = fmt.Sprintf("run %d of %s concluded %s (%s) although %s passed", runID, quote(wfName), quote(run.Conclusion), runWhy, jobs)
+				o.link = cmp.Or(run.HTMLURL, o.link)
+			default:
+				o.reason = fmt.Sprintf("run %d of %s passed (%s; the run completed %s while its check suite %s)", runID, quote(wfName), jobs, clean(run.Conclusion), suite)
+			}
 		}
 	}
 	if d != nil && o.verdict != Pending {
 		o.reason = d.prefix() + o.reason
 	}
-	return o
+	return o, nil
 }
 
 // followedWithoutJobs judges a followed run that has no check runs on the commit yet. The

@@ -79,6 +79,8 @@ func (f *fakeGH) unexpected(name string, args ...any) error {
 	return fmt.Errorf("%s: %w", name, errUnexpected)
 }
 
+func (f *fakeGH) Repo() github.Repo { return github.Repo{Owner: "o", Name: "r"} }
+
 func (f *fakeGH) Snapshot(ctx context.Context, sha string) (github.Snapshot, error) {
 	f.record(ctx, "Snapshot", sha)
 	if f.snap == nil {

@@ -8,15 +8,19 @@
 // status contexts). Never evidence: the gate's own job (the check run whose id is the job
 // id of the in-progress job of Self.RunID running on Self.RunnerName, found once with
 // ListJobs; when that finds nothing, any not-completed check run of run Self.RunID named
-// Self.JobKey), Self.CheckRunIDs, and names matching Policy.Ignore.
+// Self.JobKey), Self.CheckRunIDs, check runs named like Self.CheckRunNames (the published
+// release-gate check run, of this gate run or an earlier one), and names matching
+// Policy.Ignore.
 //
 // # Latest attempt wins
 //
 // Check runs are reduced to the one with the highest id per (workflow, name): ids grow
 // with every attempt, so a re-run supersedes the attempt it repeats whatever either
-// concluded. Commit statuses arrive as the latest state per context and are kept as they
-// are. A workflow's latest run is the one with the highest run id among its check runs;
-// inside it the highest check-run id per name wins.
+// concluded. Attempts that are never evidence still take part: the gate's own job in its
+// second attempt supersedes the failed first attempt, which therefore never counts.
+// Commit statuses arrive as the latest state per context and are kept as they are. A
+// workflow's latest run is the one with the highest run id among its check runs; inside
+// it the highest check-run id per name wins.
 //
 // # Kinds
 //
@@ -25,8 +29,14 @@
 //     that workflow count (statuses have no workflow).
 //   - workflow: every check run of the workflow's latest run on the commit must pass and
 //     the run's check suite must be completed with a passing conclusion: until the suite
-//     completes more jobs may still be created, so the gate stays pending. A workflow
-//     whose latest run is the gate's own run fails (it cannot gate itself).
+//     completes more jobs may still be created, so the gate stays pending. When every
+//     check run passed but the suite is not completed, or concluded otherwise, the run
+//     itself is asked (GetWorkflowRun, at most once per minute per run) and its own
+//     status and conclusion decide: GitHub completes a suite a moment after its last
+//     check run, and a check run created with GITHUB_TOKEN (the published release-gate
+//     check run) joins the suite of a workflow run on the commit, holding it open or
+//     failing it although no job of the run did. A workflow whose latest run is the
+//     gate's own run fails (it cannot gate itself).
 //   - workflow with dispatch: see dispatch.go.
 //   - tests: see tests.go.
 //
@@ -57,9 +67,10 @@
 //
 // # Errors
 //
-// Run returns an error only when something went wrong: invalid options (ErrInvalid), an
-// API failure the client could not retry away, a cancelled context. An API error is never
-// read as a verdict.
+// Run returns an error only when something went wrong: invalid options (ErrInvalid), a
+// configuration GitHub proved wrong (ErrConfig: a dispatch gate's workflow does not
+// exist or cannot be dispatched), an API failure the client could not retry away, a
+// cancelled context. An API error is never read as a verdict.
 package gate
 
 import (
@@ -74,6 +85,7 @@ import (
 
 // GitHub is the part of the GitHub client the gate uses; *github.Client satisfies it.
 type GitHub interface {
+	Repo() github.Repo
 	Snapshot(ctx context.Context, sha string) (github.Snapshot, error)
 	FindWorkflow(ctx context.Context, nameOrFile string) (github.Workflow, error)
 	ListWorkflowRuns(ctx context.Context, workflowID int64, f github.RunFilter) ([]github.WorkflowRun, error)
@@ -91,6 +103,23 @@ type GitHub interface {
 // ErrInvalid marks options the gate cannot run with (a SHA that is not 40 hex digits, no
 // gates, an invalid pattern or policy value): a configuration problem, not a verdict.
 var ErrInvalid = errors.New("invalid gate options")
+
+// ErrConfig marks a gate configuration that GitHub proved wrong for the repository: the
+// workflow a dispatch gate names does not exist, or GitHub refuses to dispatch it (no
+// workflow_dispatch trigger, a disabled workflow, inputs it does not declare). Waiting or
+// re-running cannot help; the configuration or the workflow must change. Errors matching
+// it say which.
+var ErrConfig = errors.New("gate configuration does not fit the repository")
+
+// configError is an ErrConfig with a message that names the fix; err is GitHub's answer.
+type configError struct {
+	msg string
+	err error
+}
+
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Unwrap() error        { return e.err }
+func (e *configError) Is(target error) bool { return target == ErrConfig }
 
 // Defaults for zero Options and Policy fields.
 const (
@@ -138,6 +167,11 @@ type Self struct {
 	// CheckRunIDs are further check runs of the caller that are never evidence, such as
 	// the release-gate check run it publishes.
 	CheckRunIDs []int64
+	// CheckRunNames are names of check runs that are never evidence, whoever created them:
+	// the name of the release-gate check run, which this or an earlier gate run may have
+	// published (whether or not this run publishes one). A check gate whose pattern only
+	// matches these names therefore never sees evidence and fails closed.
+	CheckRunNames []string
 }
 
 // Run evaluates the gates of o on o.SHA until they are decided or the policy's timeout

@@ -688,10 +688,16 @@ func TestWorkflowGateWaitsForTheRunToComplete(t *testing.T) {
 			suite(cr(502, "report", "Security Gate", 200, "completed", "failure"), "completed", "failure"),
 		}},
 	)
+	// While every job shown passed but the suite is open, the run itself is asked, at
+	// most once a minute.
+	f.getRun = func(id int64) (github.WorkflowRun, error) {
+		return github.WorkflowRun{ID: id, HeadSHA: testSHA, Status: "in_progress"}, nil
+	}
 	o, lines := f.opts(gateSecurity)
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
 	assert.Equal(t, Fail, res.Verdict)
+	assert.Equal(t, 2, f.calls["GetWorkflowRun"], "asked at 0s and after a minute, then the second job appeared")
 	assert.Equal(t, "1 of 2 jobs failed: 'report' (Security Gate run 200): failed", res.Gates[0].Reason)
 	out := msgs(*lines)
 	assert.Contains(t, out, "Security Gate: run 200: 1 job passed, the run is in_progress")

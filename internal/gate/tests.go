@@ -33,15 +33,19 @@ import (
 //     source reports it passed; else it did not run (absent, or all its tests skipped).
 //     Any failed file or step fails the gate at once, even while other matrix jobs run;
 //     a file that did not run fails it once every job completed.
+//   - A log GitHub no longer has (410 Gone: past the retention period) fails the gate:
+//     nothing can prove the tests ran until the job runs again.
 type jobEvidence struct {
 	ready     bool
 	job       github.Job
 	step      github.Step
 	stepFound bool
 	logRead   bool
-	rep       TestReport
-	window    string
-	note      string
+	// logGone says why the log can never be read (GitHub answered 410: it expired).
+	logGone string
+	rep     TestReport
+	window  string
+	note    string
 }
 
 type junitEvidence struct {
@@ -75,12 +79,21 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			cands = append(cands, c)
 		}
 	}
-	jobs := latestPerName(cands)
+	jobs := v.latestInRun(cands, runID)
 	isLatest := func(c github.CheckContext) bool {
 		return slices.ContainsFunc(jobs, func(l github.CheckContext) bool { return l.ID == c.ID })
 	}
 	if len(jobs) == 0 {
-		if top := newest(inRun); top.SuiteStatus == "completed" {
+		done := newest(inRun).SuiteStatus == "completed"
+		if !done && len(inRun) > 0 && allCompleted(inRun) {
+			// The suite may lag, or be held open by a check run that is no job of the run.
+			run, err := r.workflowRun(ctx, runID, now)
+			if err != nil {
+				return outcome{}, err
+			}
+			done = run.Status == "completed"
+		}
+		if done {
 			return outcome{verdict: Fail, hasEvidence: true, tests: detail, link: runURLOf(inRun),
 				reason: fmt.Sprintf("run %d of %s completed without a job %s", runID, quote(tg.Workflow), g.job.describe())}, nil
 		}
@@ -114,6 +127,10 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 		}
 		tj := TestJob{ID: c.ID, Name: c.Name, URL: cmp.Or(je.job.HTMLURL, c.DetailsURL), Conclusion: c.Conclusion, LogWindow: je.window, Summary: je.rep.Summary}
 		j = judged{c: c, verdict: Pass, note: "completed"}
+		if je.logGone != "" {
+			stepFails = append(stepFails, je.logGone)
+			j = judged{c: c, verdict: Fail, note: "log expired"}
+		}
 		if tg.Step != "" {
 			switch {
 			case !je.stepFound:
@@ -313,6 +330,12 @@ func (r *runner) jobEvidence(ctx context.Context, runID int64, c github.CheckCon
 			b, err := r.gh.JobLog(ctx, c.ID)
 			if errors.Is(err, github.ErrNotFound) {
 				je.note = fmt.Sprintf("the log of job %d to become available", c.ID)
+				return je, nil
+			}
+			if errors.Is(err, github.ErrGone) {
+				// Waiting cannot bring it back; without the log nothing proves the tests ran.
+				je.logGone = fmt.Sprintf("the log of job %s (job %d) has expired (GitHub answered 410 Gone), so nothing proves its tests ran: re-run the job to produce fresh evidence", quote(c.Name), c.ID)
+				je.logRead, je.ready = true, true
 				return je, nil
 			}
 			if err != nil {

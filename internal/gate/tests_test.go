@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -68,6 +69,7 @@ func TestTestsGate(t *testing.T) {
 		sources  []string
 		notes    []string
 		runCheck github.CheckContext
+		logErr   error
 	}{
 		{name: "all green", inStep: greenVitest, verdict: Pass,
 			reason: "3 of 3 test files passed (log) in run 200",
@@ -164,6 +166,10 @@ func TestTestsGate(t *testing.T) {
 			reason: "3 of 3 test files passed (log) in run 200"},
 		{name: "the run completed without the job", runCheck: cr(502, "docs", "Security Gate", 200, "completed", "success"),
 			verdict: Fail, reason: "run 200 of 'Security Gate' completed without a job named 'hardening'"},
+		{name: "the log has expired", logErr: &github.APIError{Method: "GET", Path: "/repos/o/r/actions/jobs/501/logs", StatusCode: 410, Message: "Gone"},
+			verdict: Fail, files: []string{FileDidNotRun, FileDidNotRun, FileDidNotRun},
+			reason: "the log of job 'hardening' (job 501) has expired (GitHub answered 410 Gone), so nothing proves its tests ran: re-run the job to produce fresh evidence; " +
+				"3 of 3 test files did not run: src/gateway/auth.test.ts, src/gateway/tools-invoke-http.test.ts, src/gateway/server-http.bootstrap.test.ts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -183,6 +189,9 @@ func TestTestsGate(t *testing.T) {
 			}
 			f.jobLog = func(id int64) ([]byte, error) {
 				require.Equal(t, int64(501), id)
+				if tc.logErr != nil {
+					return nil, fmt.Errorf("get log of job %d in o/r: %w", id, tc.logErr)
+				}
 				return jobLog(tc.audit, tc.inStep, tc.after), nil
 			}
 			tg := *gateTests.Tests

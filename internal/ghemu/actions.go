@@ -303,10 +303,24 @@ func createCheckRun(c *rc) reply {
 		return errReply(http.StatusUnprocessableEntity, msg)
 	}
 	su := c.w.appSuite(sha, actionsApp, true, now)
+	if r := c.w.newestRun(c.s.opts.CheckRunSuiteOf, sha, now); r != nil {
+		su = r.suite
+	}
 	cr := &checkRun{id: c.w.newID(idCheckRun), name: *in.Name, headSHA: sha, suite: su, createdAt: now, manual: m}
 	su.runs = append(su.runs, cr)
 	c.w.checkRuns = append(c.w.checkRuns, cr)
 	return jsonReply(http.StatusCreated, c.checkRunJSON(cr))
+}
+
+// newestRun returns the newest visible run of the named workflow on sha, or nil.
+func (w *world) newestRun(workflow, sha string, now time.Time) *runState {
+	var best *runState
+	for _, r := range w.runs {
+		if workflow != "" && r.wf.name == workflow && r.headSHA == sha && visibleRun(r, now) && (best == nil || r.id > best.id) {
+			best = r
+		}
+	}
+	return best
 }
 
 func updateCheckRun(c *rc) reply {

@@ -48,6 +48,11 @@ type Options struct {
 	// registered with OnDeployment. The default, false, is GITHUB_TOKEN's rule: events
 	// it causes start no workflow (workflow_dispatch excepted).
 	TokenStartsWorkflows bool
+	// CheckRunSuiteOf, when set, makes a check run created through the API join the check
+	// suite of the newest run of this workflow on its commit, as GitHub does with a check
+	// run created with GITHUB_TOKEN (which run's suite it joins is not documented). It then
+	// counts in that suite's status but is no job of the run. Default: a suite of its own.
+	CheckRunSuiteOf string
 }
 
 // Server is the emulator. All methods are safe for concurrent use.

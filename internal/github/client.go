@@ -93,6 +93,9 @@ type Client struct {
 	snapMu sync.Mutex
 	snaps  map[string][]CheckContext
 	order  []string
+	// reasks counts, per commit, the consecutive polls that asked GraphQL again only
+	// because the previous answer looked behind REST (bounded by maxReasks).
+	reasks map[string]int
 }
 
 // New returns a client bound to repo.
@@ -139,7 +142,8 @@ func New(repo Repo, opts Options) (*Client, error) {
 			}
 			return rand.N(max)
 		},
-		snaps: map[string][]CheckContext{},
+		snaps:  map[string][]CheckContext{},
+		reasks: map[string]int{},
 	}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = DefaultMaxAttempts

@@ -20,6 +20,13 @@ var (
 	ErrAlreadyExists = errors.New("already exists")
 	// ErrUnauthorized: the token was refused (missing, expired or revoked).
 	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden: the token was accepted but lacks a permission for the request ("Resource
+	// not accessible by integration"): a 403 that is not a rate limit, or GraphQL's
+	// FORBIDDEN. Retrying does not help; the job's permissions must change.
+	ErrForbidden = errors.New("forbidden")
+	// ErrGone: the resource existed but is gone for good (410), such as a job log past the
+	// repository's retention period.
+	ErrGone = errors.New("gone")
 )
 
 // APIError is an answer from GitHub that is not a success, after retries.
@@ -64,13 +71,23 @@ func (e *APIError) Is(target error) bool {
 				(strings.Contains(msg, "no commit found") || strings.Contains(msg, "reference does not exist")))
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden && !rateLimitMessage(msg)
+	case ErrGone:
+		return e.StatusCode == http.StatusGone
 	case ErrAlreadyExists:
 		return e.StatusCode == http.StatusUnprocessableEntity && strings.Contains(msg, "already exists")
 	case ErrRateLimited:
 		return (e.StatusCode == http.StatusForbidden || e.StatusCode == http.StatusTooManyRequests) &&
-			strings.Contains(msg, "rate limit")
+			rateLimitMessage(msg)
 	}
 	return false
+}
+
+// rateLimitMessage tells GitHub's rate-limit 403s (primary, secondary, and the older "abuse
+// detection" wording) from permission 403s; msg is lower case.
+func rateLimitMessage(msg string) bool {
+	return strings.Contains(msg, "rate limit") || strings.Contains(msg, "abuse")
 }
 
 // errNoBody: a success without the JSON the endpoint promises (a broken proxy or emulator);

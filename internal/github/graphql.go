@@ -157,13 +157,15 @@ func (e graphQLErrors) Error() string {
 	return b.String()
 }
 
-// Is matches ErrNotFound and ErrRateLimited by GitHub's error types.
+// Is matches ErrNotFound, ErrRateLimited, ErrUnauthorized and ErrForbidden by GitHub's
+// error types.
 func (e graphQLErrors) Is(target error) bool {
 	for _, g := range e {
 		switch {
 		case target == ErrNotFound && g.Type == "NOT_FOUND",
 			target == ErrRateLimited && g.Type == "RATE_LIMITED",
-			target == ErrUnauthorized && g.Type == "UNAUTHORIZED":
+			target == ErrUnauthorized && g.Type == "UNAUTHORIZED",
+			target == ErrForbidden && g.Type == "FORBIDDEN":
 			return true
 		}
 	}

@@ -3,6 +3,8 @@ package github
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +19,9 @@ const (
 	maxRollupPages = 50
 	// maxSnapshots bounds how many commits' snapshots are kept for change detection.
 	maxSnapshots = 32
+	// maxReasks bounds the consecutive polls of one commit that ask GraphQL again although
+	// REST showed no change, because the previous answer looked behind (see Snapshot).
+	maxReasks = 3
 )
 
 // rollupQuery is the one GraphQL query of a poll: a page of the commit's status check rollup.
@@ -91,10 +96,22 @@ type rollupNode struct {
 // snapshot of that sha is kept, it is returned with Changed=false and no GraphQL query is
 // sent. Otherwise the rollup is read with one GraphQL query per 100 contexts.
 //
-// GitHub's REST and GraphQL views are not updated atomically, so the GraphQL answer is
-// compared with the REST pages of the same poll: when a check run or status present in
-// both disagrees, the snapshot is returned but not kept, and the next poll asks GraphQL
-// again even if REST shows no change. Concurrent calls are serialised.
+// GitHub's REST and GraphQL views are not updated atomically, and GitHub completes a
+// check suite a moment after its last check run. A snapshot that may have been read in
+// such a moment is returned but not kept, so the next poll asks GraphQL again even if
+// REST shows no change (REST's check-run answers carry no suite state, so they would
+// answer 304 for ever after). That is the case when, compared with the REST pages of the
+// same poll:
+//
+//   - a check run or status present in both has another state;
+//   - a check run id or a status context that REST lists is missing from GraphQL;
+//   - a check suite is not completed although every check run of it in the snapshot is.
+//
+// A difference that never goes away (a context one view never shows, a suite kept open
+// by a check run created through the API) must not cost a GraphQL query on every poll:
+// after maxReasks consecutive polls that asked again only for this reason, the snapshot
+// is kept as it is until REST shows a change. Callers that must know whether a suite
+// completed confirm it with GetWorkflowRun. Concurrent calls are serialised.
 func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 	if !isFullSHA(sha) {
 		return Snapshot{}, fmt.Errorf("snapshot of %s: %q is not a 40-hex commit SHA", c.repo, sha)
@@ -132,7 +149,7 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 			pages = min(max(1, (res.GetTotal()+99)/100), maxRESTPages)
 		}
 		for _, r := range res.CheckRuns {
-			restRuns[r.GetID()] = CheckContext{Status: r.GetStatus(), Conclusion: r.GetConclusion()}
+			restRuns[r.GetID()] = CheckContext{Name: r.GetName(), Status: r.GetStatus(), Conclusion: r.GetConclusion()}
 		}
 	}
 
@@ -162,14 +179,29 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 		return Snapshot{SHA: sha, Contexts: cloneContexts(prev), Changed: false}, nil
 	}
 
+	if !unchanged {
+		// REST changed, so GraphQL is asked for a reason of its own: the count of re-asks
+		// for a lagging answer starts again.
+		delete(c.reasks, sha)
+	}
 	contexts, err := c.rollup(ctx, sha)
 	if err != nil {
 		return Snapshot{}, err
 	}
-	if why := disagreement(contexts, restRuns, restStatuses); why != "" {
-		c.debugf("github: snapshot of %s: GraphQL and REST disagree (%s); asking again next poll", sha[:7], why)
+	switch why := lagging(contexts, restRuns, restStatuses); {
+	case why == "":
+		delete(c.reasks, sha)
+		c.keepSnapshot(sha, contexts)
+	case c.reasks[sha] < maxReasks:
+		n := c.reasks[sha] + 1
+		if len(c.reasks) >= maxSnapshots {
+			clear(c.reasks) // bounded like the snapshots; a forgotten count only allows a few more re-reads
+		}
+		c.reasks[sha] = n
+		c.debugf("github: snapshot of %s may be behind (%s); asking GraphQL again next poll (%d of %d)", sha[:7], why, n, maxReasks)
 		c.dropSnapshot(sha)
-	} else {
+	default:
+		c.debugf("github: snapshot of %s still differs after %d re-reads (%s); keeping it until REST shows a change", sha[:7], maxReasks, why)
 		c.keepSnapshot(sha, contexts)
 	}
 	return Snapshot{SHA: sha, Contexts: contexts, Changed: true}, nil
@@ -280,20 +312,46 @@ func dateTime(t *githubv4.DateTime) time.Time {
 	return t.UTC()
 }
 
-// disagreement names the first context whose state differs between GraphQL and REST.
-func disagreement(contexts []CheckContext, runs map[int64]CheckContext, statuses map[string]CheckContext) string {
+// lagging says why a GraphQL answer may be behind what REST showed in the same poll (see
+// Snapshot), or "" when nothing suggests it.
+func lagging(contexts []CheckContext, runs map[int64]CheckContext, statuses map[string]CheckContext) string {
+	seenRuns := make(map[int64]bool, len(contexts))
+	seenStatuses := make(map[string]bool)
+	// suites: whether each check suite that is not completed has only completed check runs.
+	suites := map[int64]bool{}
 	for _, cc := range contexts {
 		var rest CheckContext
 		var ok bool
 		switch cc.Kind {
 		case KindCheckRun:
+			seenRuns[cc.ID] = true
 			rest, ok = runs[cc.ID]
+			if cc.SuiteID != 0 && cc.SuiteStatus != "completed" {
+				done, known := suites[cc.SuiteID]
+				suites[cc.SuiteID] = (done || !known) && cc.Status == "completed"
+			}
 		case KindStatus:
+			seenStatuses[cc.Name] = true
 			rest, ok = statuses[cc.Name]
 		}
 		if ok && (rest.Status != cc.Status || rest.Conclusion != cc.Conclusion) {
 			return fmt.Sprintf("%s %q is %s/%s in REST, %s/%s in GraphQL", cc.Kind, cc.Name,
 				rest.Status, rest.Conclusion, cc.Status, cc.Conclusion)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(runs)) {
+		if !seenRuns[id] {
+			return fmt.Sprintf("check run %d %q is in REST, not yet in GraphQL", id, runs[id].Name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(statuses)) {
+		if !seenStatuses[name] {
+			return fmt.Sprintf("status %q is in REST, not yet in GraphQL", name)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(suites)) {
+		if suites[id] {
+			return fmt.Sprintf("check suite %d is not completed although all its check runs are", id)
 		}
 	}
 	return ""

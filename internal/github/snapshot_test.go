@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -26,6 +27,9 @@ type fakeRun struct {
 	Workflow   string
 	RunID      int64
 	SuiteID    int64
+	// SuiteStatus and SuiteConclusion are what GraphQL says of the check suite (REST's
+	// check-run answers carry no suite state); default completed/success.
+	SuiteStatus, SuiteConclusion string
 }
 
 type fakeStatus struct {
@@ -44,6 +48,9 @@ type snapServer struct {
 	statuses []fakeStatus
 	// gqlRun, when set, changes what GraphQL says about a run (REST/GraphQL lag).
 	gqlRun func(fakeRun) fakeRun
+	// gqlView, when set, is what the n-th GraphQL query (from 1) shows of the state.
+	gqlView func(n int, runs []fakeRun, statuses []fakeStatus) ([]fakeRun, []fakeStatus)
+	gqlN    int
 	// gqlFail makes GraphQL answer 200 with errors.
 	gqlFail bool
 	pages   map[string][]byte // rendered REST answers, dropped on every change
@@ -180,9 +187,20 @@ func (s *snapServer) graphql(w http.ResponseWriter, q gqlRequest) {
 	}
 	type node = map[string]any
 	var all []node
-	for _, run := range s.runs {
+	runs, statuses := s.runs, s.statuses
+	if offset == 0 {
+		s.gqlN++
+	}
+	if s.gqlView != nil {
+		runs, statuses = s.gqlView(s.gqlN, slices.Clone(runs), slices.Clone(statuses))
+	}
+	for _, run := range runs {
 		if s.gqlRun != nil {
 			run = s.gqlRun(run)
+		}
+		suiteStatus, suiteConclusion := "COMPLETED", any("SUCCESS")
+		if run.SuiteStatus != "" {
+			suiteStatus, suiteConclusion = strings.ToUpper(run.SuiteStatus), upperOrNil(run.SuiteConclusion)
 		}
 		all = append(all, node{
 			"__typename": "CheckRun", "databaseId": run.ID, "name": run.Name,
@@ -190,13 +208,13 @@ func (s *snapServer) graphql(w http.ResponseWriter, q gqlRequest) {
 			"startedAt": "2026-03-10T11:00:00Z", "completedAt": nil,
 			"detailsUrl": fmt.Sprintf("https://github.example/o/r/runs/%d", run.ID),
 			"checkSuite": node{
-				"databaseId": run.SuiteID, "status": "COMPLETED", "conclusion": "SUCCESS",
+				"databaseId": run.SuiteID, "status": suiteStatus, "conclusion": suiteConclusion,
 				"workflowRun": node{"databaseId": run.RunID, "runNumber": 12, "event": "push",
 					"url": "https://github.example/o/r/actions/runs/77", "workflow": node{"name": run.Workflow}},
 			},
 		})
 	}
-	for _, st := range s.statuses {
+	for _, st := range statuses {
 		all = append(all, node{"__typename": "StatusContext", "context": st.Context, "state": strings.ToUpper(st.State),
 			"targetUrl": "https://ci.example/" + st.Context, "description": "d", "createdAt": "2026-03-10T11:30:00Z"})
 	}

@@ -487,7 +487,12 @@ func TestErrorsIs(t *testing.T) {
 		{&APIError{StatusCode: 422, Message: "Reference does not exist"}, []error{ErrNotFound}, []error{ErrAlreadyExists}},
 		{&APIError{StatusCode: 422, Message: "No commit found for SHA: x"}, []error{ErrNotFound}, nil},
 		{&APIError{StatusCode: 422, Message: "Invalid"}, nil, []error{ErrNotFound, ErrAlreadyExists}},
-		{&APIError{StatusCode: 403, Message: "API rate limit exceeded"}, []error{ErrRateLimited}, []error{ErrUnauthorized}},
+		{&APIError{StatusCode: 403, Message: "API rate limit exceeded"}, []error{ErrRateLimited}, []error{ErrUnauthorized, ErrForbidden}},
+		{&APIError{StatusCode: 403, Message: "You have exceeded a secondary rate limit"}, []error{ErrRateLimited}, []error{ErrForbidden}},
+		{&APIError{StatusCode: 403, Message: "You have triggered an abuse detection mechanism"}, []error{ErrRateLimited}, []error{ErrForbidden}},
+		{&APIError{StatusCode: 403, Message: "Resource not accessible by integration"}, []error{ErrForbidden}, []error{ErrRateLimited, ErrUnauthorized, ErrNotFound}},
+		{&APIError{StatusCode: 410, Message: "Gone"}, []error{ErrGone}, []error{ErrNotFound, ErrForbidden}},
+		{&APIError{StatusCode: 404}, nil, []error{ErrGone, ErrForbidden}},
 	}
 	for _, tt := range tests {
 		err := fmt.Errorf("wrapped: %w", tt.e)
@@ -497,5 +502,27 @@ func TestErrorsIs(t *testing.T) {
 		for _, target := range tt.isnt {
 			assert.False(t, errors.Is(err, target), "%v is not %v", tt.e, target)
 		}
+	}
+}
+
+func TestGraphQLErrorsIs(t *testing.T) {
+	tests := []struct {
+		typ  string
+		is   error
+		isnt []error
+	}{
+		{"NOT_FOUND", ErrNotFound, []error{ErrForbidden, ErrRateLimited}},
+		{"RATE_LIMITED", ErrRateLimited, []error{ErrForbidden}},
+		{"UNAUTHORIZED", ErrUnauthorized, []error{ErrForbidden}},
+		{"FORBIDDEN", ErrForbidden, []error{ErrNotFound, ErrUnauthorized, ErrRateLimited}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ, func(t *testing.T) {
+			err := fmt.Errorf("GraphQL query q: %w", graphQLErrors{{Type: tt.typ, Message: "m"}})
+			assert.ErrorIs(t, err, tt.is)
+			for _, target := range tt.isnt {
+				assert.NotErrorIs(t, err, target)
+			}
+		})
 	}
 }
