@@ -102,6 +102,9 @@ func (a *app) monitorParams() (monitorParams, error) {
 	if err := a.checkCredentials(&config.Config{Environments: []config.Environment{p.env}}); err != nil {
 		return p, err
 	}
+	if err := a.checkPrometheus(p.env); err != nil {
+		return p, err
+	}
 	if m.AutoRollback {
 		if p.gh, err = readGitHubContext(a.env.Getenv, a.in.str("repository")); err != nil {
 			return p, err
@@ -260,6 +263,11 @@ func (a *app) monitorFunc(client *github.Client, p releaseParams, sha string) fu
 		out := &release.MonitorOutcome{Verdict: res.Verdict, Reason: res.Reason, Summary: md, Report: res, RolledBack: rb != nil && rb.Passed()}
 		if rb != nil {
 			out.Report = MonitorReport{Command: "monitor", Version: Version(), Result: res.Verdict, Monitor: res, Rollback: rb}
+			out.RollbackAttempted = true
+			out.RollbackResult = rb.Verdict
+			out.RollbackTo = rb.To.Tag
+			out.RollbackReason = rb.Reason
+			out.RollbackLeftState = rb.LeftState
 		}
 		return out, err
 	}

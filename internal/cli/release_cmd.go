@@ -12,6 +12,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
@@ -75,7 +76,41 @@ func (a *app) releaseParams() (releaseParams, error) {
 	if err := a.checkCredentials(p.cfg); err != nil {
 		return p, err
 	}
+	// The release watches the last environment with its monitor.
+	if n := len(p.cfg.Environments); n > 0 {
+		if err := a.checkPrometheus(p.cfg.Environments[n-1]); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
+}
+
+// checkPrometheus fails early, before anything is gated or deployed, when the monitor of
+// env has Prometheus checks whose token variable (monitor.prometheus.token-env) is empty or
+// whose URL is unusable: the release would otherwise find out only after production was
+// deployed. The token is masked.
+func (a *app) checkPrometheus(env config.Environment) error {
+	if env.Monitor == nil || env.Monitor.Prometheus == nil || len(env.Monitor.Prometheus.Checks) == 0 {
+		return nil
+	}
+	pm := env.Monitor.Prometheus
+	var errs []error
+	token := ""
+	if pm.TokenEnv != "" {
+		if token = a.secretEnv(pm.TokenEnv); token == "" {
+			errs = append(errs, fmt.Errorf("environment %s: monitor.prometheus.token-env %s is empty: pass the Prometheus token from a secret (env: %s: ${{ secrets.%s }})",
+				env.Name, pm.TokenEnv, pm.TokenEnv, pm.TokenEnv))
+		} else {
+			a.runner.Protect(token)
+		}
+	}
+	if _, err := monitor.NewPrometheus(pm.URL, token, a.env.HTTPClient); err != nil {
+		errs = append(errs, fmt.Errorf("environment %s: monitor.prometheus: %w", env.Name, err))
+	}
+	if len(errs) > 0 {
+		return badInput(errors.Join(errs...))
+	}
+	return nil
 }
 
 // checkCredentials fails early, before anything is gated or deployed, when an

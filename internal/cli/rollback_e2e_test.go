@@ -92,11 +92,12 @@ func TestRollbackFindsLastKnownGoodAcrossPages(t *testing.T) {
 	h := newRollbackHarness(t, func(w *sandbox.World) {
 		candidateLive(w)
 		// 230 newer deployments of other commits that are not good: failed, errored,
-		// inactive, in progress long ago. The good one is pages deep.
+		// made inactive after failing, in progress long ago. The good one is pages deep.
+		// (Inactive after a success is GitHub's auto_inactive: that one would be good.)
 		for i := range 230 {
 			sha := fmt.Sprintf("%040x", 0xabc000+i)
 			w.GitHub.AddCommit(sha)
-			states := [][]string{{"failure"}, {"error"}, {"success", "inactive"}, {"in_progress", "failure"}}[i%4]
+			states := [][]string{{"failure"}, {"error"}, {"failure", "inactive"}, {"in_progress", "failure"}}[i%4]
 			w.GitHub.AddDeployment("production", sha, "v0.0."+fmt.Sprint(i), true, states...)
 		}
 		// The candidate is the newest live one.

@@ -144,7 +144,7 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 	d.wf = wf
 	st := d.o.State
 	if st == nil {
-		s, err := inspectCommit(ctx, d.gh, d.env, d.o.SHA)
+		s, err := Inspect(ctx, d.gh, d.env, d.o.SHA, d.timeout, d.start)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +172,8 @@ func (d *deployer) run(ctx context.Context) (*Result, error) {
 	}
 	if found {
 		d.res.Resumed = true
-		return d.follow(ctx, run, false)
+		// After a timeout the newest status is the error: say again that the run deploys.
+		return d.follow(ctx, run, st.TimedOut && run.Status != "completed")
 	}
 	if d.event {
 		if st.Record != nil && st.Latest != nil {
@@ -210,21 +211,24 @@ func (d *deployer) create(ctx context.Context) error {
 	return nil
 }
 
-// resume returns the run an earlier attempt started when the record is at StageDeploying and
-// the run still exists.
+// resume returns the run an earlier attempt started when Next would follow it: the record is
+// at StageDeploying or timed out, and the run still runs (or completed, see Next).
 func (d *deployer) resume(ctx context.Context, st *State) (github.WorkflowRun, bool, error) {
-	if st.Record == nil || st.Stage != StageDeploying || st.RunID == 0 {
-		return github.WorkflowRun{}, false, nil
-	}
-	run, err := d.gh.GetWorkflowRun(ctx, st.RunID)
-	if errors.Is(err, github.ErrNotFound) {
-		d.say(fmt.Sprintf("run %d of the earlier attempt is gone", st.RunID))
-		return github.WorkflowRun{}, false, nil
-	}
+	run, ok, err := resumable(ctx, d.gh, st)
 	if err != nil {
-		return github.WorkflowRun{}, false, fmt.Errorf("read deploy run %d of %s: %w", st.RunID, d.what(), err)
+		return github.WorkflowRun{}, false, err
 	}
-	d.say(fmt.Sprintf("following run %d, started by an earlier attempt", st.RunID))
+	if note := resumeNote(st, run, ok); note != "" {
+		d.say(note)
+	}
+	if !ok {
+		return github.WorkflowRun{}, false, nil
+	}
+	if st.TimedOut {
+		d.say(fmt.Sprintf("following run %d, which an earlier attempt stopped waiting for", st.RunID))
+	} else {
+		d.say(fmt.Sprintf("following run %d, started by an earlier attempt", st.RunID))
+	}
 	return run, true, nil
 }
 

@@ -31,6 +31,17 @@ func dispatchRun(id int64) func(int64, string, map[string]string) (github.Dispat
 	}
 }
 
+// runsByID scripts GetWorkflowRun for several runs.
+func runsByID(runs map[int64]func(int64, time.Time) (github.WorkflowRun, error)) func(int64, time.Time) (github.WorkflowRun, error) {
+	return func(id int64, now time.Time) (github.WorkflowRun, error) {
+		get, ok := runs[id]
+		if !ok {
+			return github.WorkflowRun{}, fmt.Errorf("GET /actions/runs/%d: %w", id, github.ErrNotFound)
+		}
+		return get(id, now)
+	}
+}
+
 func noRunID(int64, string, map[string]string) (github.DispatchResult, error) {
 	return github.DispatchResult{}, nil
 }
@@ -173,7 +184,8 @@ func TestDeployDispatch(t *testing.T) {
 			wantRunID:    555,
 			wantDuration: 30 * time.Minute,
 			wantReason: "deploy run 555 did not complete within the production timeout of 30m0s (it was in_progress); it was not cancelled: " +
-				"cancel it or let it finish, then run the release again (raise the environment's timeout if deploys take longer)",
+				"run the release again to keep following it (no second run starts while it runs), or cancel it first to deploy anew " +
+				"(raise the environment's timeout if deploys take longer)",
 		},
 		{
 			name:    "configured timeout while waiting for approval",
@@ -190,7 +202,8 @@ func TestDeployDispatch(t *testing.T) {
 			wantDuration: 7 * time.Minute,
 			wantWaited:   7 * time.Minute,
 			wantReason: "deploy run 555 did not complete within the production timeout of 7m0s (it was waiting for approval by @agentme/release-owners); " +
-				"it was not cancelled: cancel it or let it finish, then run the release again (raise the environment's timeout if deploys take longer)",
+				"it was not cancelled: run the release again to keep following it (no second run starts while it runs), or cancel it first to deploy anew " +
+				"(raise the environment's timeout if deploys take longer)",
 		},
 		{
 			name:    "no run appears after the dispatch",
@@ -400,6 +413,7 @@ func TestDeployEventTrigger(t *testing.T) {
 }
 
 func TestDeployResume(t *testing.T) {
+	timedOut555 := written{"error", "release-action: deploy error: timed out after 30m0s; run 555 was in_progress", runURL(555), envURL}
 	// seed makes a release-action record of the candidate in production with statuses, and a
 	// newer record GitHub Actions made for the deploy job, which must never be taken for ours.
 	seed := func(f *fakeGH, sts ...written) (int64, int64) {
@@ -477,6 +491,60 @@ func TestDeployResume(t *testing.T) {
 			wantNew:   []written{deployingStatus(555), deployedStatus(555)},
 			wantRunID: 555,
 			wantLine:  "production: run 553 of the earlier attempt is gone",
+		},
+		{
+			name: "timed out, run still running: follow it, no second dispatch",
+			seed: []written{deployingStatus(555), timedOut555},
+			setup: func(t *testing.T, f *fakeGH) {
+				f.getRun = runTimeline(t, 555, testSHA, runStep{0, "in_progress", ""}, runStep{2 * time.Minute, "completed", "success"})
+				f.pending = noPending
+			},
+			// The newest status was the error: the run is announced as deploying again.
+			wantNew:    []written{deployingStatus(555), deployedStatus(555)},
+			wantRunID:  555,
+			wantResume: true,
+			wantLine:   "production: following run 555, which an earlier attempt stopped waiting for",
+		},
+		{
+			name: "timed out, run concluded success since: recorded, validated next",
+			seed: []written{deployingStatus(555), timedOut555},
+			setup: func(t *testing.T, f *fakeGH) {
+				f.getRun = runTimeline(t, 555, testSHA, runStep{0, "completed", "success"})
+			},
+			wantNew:    []written{deployedStatus(555)},
+			wantRunID:  555,
+			wantResume: true,
+			wantLine:   "production: following run 555, which an earlier attempt stopped waiting for",
+		},
+		{
+			name: "timed out, run concluded failure since: dispatch again",
+			seed: []written{deployingStatus(555), timedOut555},
+			setup: func(t *testing.T, f *fakeGH) {
+				f.dispatch = dispatchRun(556)
+				f.getRun = runsByID(map[int64]func(int64, time.Time) (github.WorkflowRun, error){
+					555: runTimeline(t, 555, testSHA, runStep{0, "completed", "failure"}),
+					556: runTimeline(t, 556, testSHA, runStep{0, "completed", "success"}),
+				})
+			},
+			wantNew:   []written{deployingStatus(556), deployedStatus(556)},
+			wantRunID: 556,
+			wantLine:  "production: run 555 of the earlier attempt, which timed out, concluded failure: deploying again",
+		},
+		{
+			name: "deploying, run completed, but another commit was deployed since: dispatch again",
+			seed: []written{deployingStatus(555)},
+			setup: func(t *testing.T, f *fakeGH) {
+				other := f.addDeployment("production", otherSHA, t0.Add(-5*time.Minute), false)
+				f.addStatus(other, "success", "", "", "", t0.Add(-4*time.Minute))
+				f.dispatch = dispatchRun(556)
+				f.getRun = runsByID(map[int64]func(int64, time.Time) (github.WorkflowRun, error){
+					555: runTimeline(t, 555, testSHA, runStep{0, "completed", "success"}),
+					556: runTimeline(t, 556, testSHA, runStep{0, "completed", "success"}),
+				})
+			},
+			wantNew:   []written{deployingStatus(556), deployedStatus(556)},
+			wantRunID: 556,
+			wantLine:  "production: run 555 of the earlier attempt completed, but deployment 1005 of fedcba9 came after it: deploying again",
 		},
 	}
 	for _, tc := range tests {

@@ -31,6 +31,9 @@ const (
 	textDeployError  = "deploy error"
 	textSmokeFailed  = "smoke failed"
 	textRolledBack   = "rolled back"
+	// textMonitored extends textValidated once the post-release monitor passed: it reads
+	// back as StageValidated.
+	textMonitored = textValidated + "; monitor passed"
 )
 
 // Description returns Prefix + text with control and format characters of text turned into
@@ -111,8 +114,11 @@ func stageOf(statuses []github.DeploymentStatus) Stage {
 }
 
 var (
-	runInText = regexp.MustCompile(`\(run ([0-9]{1,18})\)|\brun ([0-9]{1,18}) (?:concluded|ran)\b`)
-	runInURL  = regexp.MustCompile(`/actions/runs/([0-9]{1,18})(?:[/?#]|$)`)
+	// timedOutRun matches the description timedOut writes: "deploy error: timed out after
+	// 30m0s; run N was in_progress".
+	timedOutRun = regexp.MustCompile(`^` + textDeployError + `: timed out after [^;]*; run ([0-9]{1,18}) was\b`)
+	runInText   = regexp.MustCompile(`\(run ([0-9]{1,18})\)|\brun ([0-9]{1,18}) (?:concluded|ran)\b`)
+	runInURL    = regexp.MustCompile(`/actions/runs/([0-9]{1,18})(?:[/?#]|$)`)
 )
 
 // runOf returns the deploy run a release-action status names, 0 if none: "(run N)" and
@@ -140,6 +146,28 @@ func runOf(s github.DeploymentStatus) int64 {
 		}
 	}
 	return 0
+}
+
+// timedOutRunOf returns the run a release-action "deploy error: timed out" status left
+// running, 0 for any other status.
+func timedOutRunOf(s github.DeploymentStatus) int64 {
+	if !ours(s) {
+		return 0
+	}
+	m := timedOutRun.FindStringSubmatch(text(s))
+	if m == nil {
+		return 0
+	}
+	id, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || id <= 0 {
+		return 0
+	}
+	return id
+}
+
+// isMonitored reports whether a status records that the post-release monitor passed.
+func isMonitored(s github.DeploymentStatus) bool {
+	return ours(s) && s.State == "success" && strings.HasPrefix(text(s), textMonitored)
 }
 
 // textDeploy starts every description Deploy writes ("deploying", "deployed; validating",
@@ -200,6 +228,14 @@ func sortStatuses(ss []github.DeploymentStatus) {
 // MarkValidated adds success "deployed and validated" after the deployment's checks passed.
 func MarkValidated(ctx context.Context, gh GitHub, deploymentID int64, envURL, logURL string) error {
 	return mark(ctx, gh, deploymentID, "success", textValidated, envURL, logURL)
+}
+
+// MarkMonitored adds success "deployed and validated; monitor passed" after the
+// post-release monitor passed on a validated deployment, so that a re-run (after a later
+// step failed) does not watch the environment again: Inspect reads it back as
+// StageValidated with State.Monitored.
+func MarkMonitored(ctx context.Context, gh GitHub, deploymentID int64, envURL, logURL string) error {
+	return mark(ctx, gh, deploymentID, "success", textMonitored, envURL, logURL)
 }
 
 // MarkSmokeFailed adds failure "smoke failed: <detail>" after the deployment's smoke probes failed.

@@ -17,7 +17,16 @@
 //     followed. Deployments created with GITHUB_TOKEN start no workflows: without a run
 //     within the grace the deployment ends with that explanation.
 //   - The run is followed to completion with the Clock; waits for environment reviewers are
-//     reported and timed; the environment's timeout bounds the whole deployment.
+//     reported and timed; the environment's timeout bounds the whole deployment. A run that
+//     outlives it is not cancelled: Next (and Deploy) follow it on a re-run while it runs
+//     instead of starting a second one.
+//   - Next says what a re-run does with the state Inspect read, including whether another
+//     commit was deployed to the environment since (then the commit is deployed again, not
+//     validated as it stands); callers check deployment windows whenever it says
+//     ActionTrigger.
+//   - LastKnownGood reads GitHub's auto_inactive statuses as "superseded", not "bad", and
+//     lets release-action's own verdict on a commit (smoke failed, never validated) win over
+//     the success of the record GitHub Actions makes for the deploy job.
 //
 // Only API failures and cancellation are errors; outcomes are Result values.
 package deploy

@@ -86,7 +86,8 @@ func (d *deployer) timedOut(ctx context.Context, run github.WorkflowRun, waiting
 	return d.end(ctx, "error", StateError,
 		fmt.Sprintf("%s: timed out after %s; run %d %s", textDeployError, d.timeout, run.ID, state),
 		fmt.Sprintf("deploy run %d did not complete within the %s timeout of %s (it %s); it was not cancelled: "+
-			"cancel it or let it finish, then run the release again (raise the environment's timeout if deploys take longer)",
+			"run the release again to keep following it (no second run starts while it runs), or cancel it first to deploy anew "+
+			"(raise the environment's timeout if deploys take longer)",
 			run.ID, d.env, d.timeout, state),
 		d.res.RunURL)
 }

@@ -250,7 +250,8 @@ func TestLastKnownGood(t *testing.T) {
 			func(i int) {
 				add(sha(200+i), true, step{"error", "release-action: deploy error: timed out after 30m0s"})
 			},
-			func(i int) { add(sha(200+i), false, step{"success", ""}, step{"inactive", ""}) },
+			// Made inactive after it failed: not good (inactive after a success would be).
+			func(i int) { add(sha(200+i), false, step{"failure", ""}, step{"inactive", ""}) },
 			func(i int) {
 				// Rolled back: our record says so; the record GitHub Actions made for the deploy
 				// job (newer than ours, older than the rollback) still says success.

@@ -78,7 +78,48 @@ type State struct {
 	// RolledBack: this commit was rolled back from this environment (the newest "rolled back"
 	// status of any of its records).
 	RolledBack *github.DeploymentStatus
+	// TimedOut: the newest status of Record is release-action's "deploy error: timed out
+	// ...; run N was ..." and RunID is that run N. The run was not cancelled: it may still
+	// run, or have finished since.
+	TimedOut bool
+	// Monitored: the newest status of Record is release-action's success "deployed and
+	// validated; monitor passed" (StageValidated): the post-release monitor passed on it.
+	Monitored bool
+	// Superseded: a deployment of ANOTHER commit reached success or "deployed; validating"
+	// in this environment after this commit was last deployed (its newest "deploying" or
+	// "deployed; validating" status): the environment no longer runs this commit, whatever
+	// the stage of Record says. Set only for stages where it matters (deploying, deployed,
+	// smoke_failed, and a timed-out deploy); SupersededStatus is that status.
+	Superseded       *github.Deployment
+	SupersededStatus *github.DeploymentStatus
+
+	// run caches the deploy run RunID names once Next or Deploy read it; runGone says
+	// GitHub answered 404 for it.
+	run     *github.WorkflowRun
+	runRead bool
+	runGone bool
+	// deployedAt is when the commit was last put into the environment (zero where it
+	// does not matter).
+	deployedAt time.Time
 }
+
+// Action is what the deployment of a commit needs next (Next).
+type Action string
+
+// The actions.
+const (
+	// ActionNone: the deployment was validated; nothing to do.
+	ActionNone Action = "none"
+	// ActionValidate: the commit was deployed and the environment still runs it: validate
+	// it (again) without a new deploy run.
+	ActionValidate Action = "validate"
+	// ActionFollow: a deploy run an earlier attempt started still runs, or finished without
+	// being recorded: Deploy follows it and starts no new run.
+	ActionFollow Action = "follow"
+	// ActionTrigger: a new deploy run must start (with the same record when there is one).
+	// A caller with a deployment window checks it before calling Deploy.
+	ActionTrigger Action = "trigger"
+)
 
 // Options of one deployment.
 type Options struct {

@@ -16,16 +16,24 @@
 //   - The candidate tag of the commit is reused when one exists (names of the template,
 //     newest first); otherwise the next free {n} is taken. A name another commit takes
 //     meanwhile (a concurrent release) moves on to the next {n}, at most three times.
-//   - Per environment, deploy.Inspect says where the deployment stands: validated
-//     (reused as it is), deployed or smoke failed (validated again, no new deploy),
-//     deploying (its run is followed), or anything else (deployed again, with the same
-//     Deployment record). The window is checked only when a new deploy run would start.
+//   - Per environment, deploy.Inspect and deploy.Next say where the deployment stands:
+//     validated (reused as it is), deployed or smoke failed (validated again, no new
+//     deploy, unless another commit was deployed there since: then deployed again),
+//     deploying or timed out with its run still running (the run is followed, never a
+//     second one started), or anything else, a gone or failed run included (deployed
+//     again, with the same Deployment record). The window is checked whenever a new deploy
+//     run would start, and only then.
 //   - The monitor is reused when the release tag already names the commit (it is made only
-//     after the monitor passed).
+//     after the monitor passed), or when the last environment's deployment carries the
+//     success status "deployed and validated; monitor passed" that the release adds once
+//     the monitor passed: a re-run after a later step failed does not watch again.
+//   - A failed automatic rollback is named in the monitor step and the release's reason
+//     ("auto-rollback FAILED: <what the environment is left running>").
 //
 // Decisions where the runbook is silent:
-//   - The last environment is the production one (production_environment true) and the one
-//     the monitor watches.
+//   - The environment named "production" (deploy.ProductionIndex), else the last one, is
+//     deployed with production_environment true. The monitor watches the last environment
+//     (the one deployed last, before the release tag).
 //   - {date} matches any date when existing tags are looked for, so a re-run on the next
 //     day still finds the candidate; new names use today's UTC date, and {n} counts from
 //     the highest number of today's names.

@@ -27,7 +27,10 @@ type runner struct {
 	cand, final Pattern
 	// finalAtSHA is the release tag found at the commit before anything ran.
 	finalAtSHA string
-	cur        *stepRun
+	// monitored is the status that says the monitor passed on the last environment's
+	// deployment of the commit, when a re-run found it validated with that status.
+	monitored *github.DeploymentStatus
+	cur       *stepRun
 }
 
 // Run releases the commit: the runbook's section 2 (see the package documentation). A
@@ -442,12 +445,20 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 	}
 	if st.Stage == deploy.StageValidated {
 		r.say(fmt.Sprintf("%s: deployment %d of %s was validated before: reusing it", env.Name, st.Record.ID, sha7(r.o.SHA)))
+		if i == len(r.cfg.Environments)-1 && st.Monitored {
+			r.monitored = st.Latest
+		}
 		return false, r.reuseEnvironment(ctx, i, env, st)
 	}
 
-	trigger := needsTrigger(st)
+	act, err := deploy.Next(ctx, r.gh, &st)
+	if err != nil {
+		return true, err
+	}
 	if env.Window != nil {
-		if trigger {
+		if act == deploy.ActionTrigger {
+			// Every new deploy run passes the window first, a re-deploy of a record an
+			// earlier attempt left (its run gone, failed or superseded) included.
 			stop, waited, err := r.window(ctx, env, er)
 			if stop || err != nil {
 				return true, err
@@ -457,12 +468,19 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 				if st, err = r.inspect(ctx, env); err != nil {
 					return true, err
 				}
-				trigger = needsTrigger(st)
+				if act, err = deploy.Next(ctx, r.gh, &st); err != nil {
+					return true, err
+				}
 			}
 		} else {
 			r.set(windowStep(env.Name), StepReused,
 				fmt.Sprintf("the deployment of this commit started earlier (stage %s): the window is not checked again", st.Stage), "")
 		}
+	}
+	superseded := ""
+	if act == deploy.ActionTrigger && st.Superseded != nil {
+		superseded = r.supersededText(env.Name, st)
+		r.say(superseded)
 	}
 
 	s := r.start(deployStep(env.Name))
@@ -479,14 +497,14 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 		return true, nil
 	}
 	var dr *deploy.Result
-	if trigger || st.Stage == deploy.StageDeploying {
+	if act == deploy.ActionTrigger || act == deploy.ActionFollow {
 		dr, err = deploy.Deploy(ctx, r.gh, deploy.Options{
 			Environment:  env,
 			Trigger:      r.cfg.Deploy,
 			SHA:          r.o.SHA,
 			Tag:          r.res.Tag,
 			Payload:      deploy.Payload{RunURL: r.o.RunURL, ForcedWindow: er.Forced, ForcedReason: er.ForcedReason},
-			Production:   i == len(r.cfg.Environments)-1,
+			Production:   i == deploy.ProductionIndex(r.cfg.Environments),
 			Clock:        r.clk,
 			Progress:     r.o.Progress,
 			PollInterval: r.o.PollInterval,
@@ -504,7 +522,11 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 				sha7(r.o.SHA), env.Name, dr.Reason, dr.DeploymentID))
 			return true, nil
 		}
-		s.done(StepPass, deployDetail(dr), dr.RunURL)
+		detail := deployDetail(dr)
+		if superseded != "" {
+			detail += fmt.Sprintf("; deployed again: deployment %d of %s came after the earlier deploy", st.Superseded.ID, sha7(untrusted.Clean(st.Superseded.SHA)))
+		}
+		s.done(StepPass, detail, dr.RunURL)
 	} else {
 		if dr, err = r.reusedDeploy(ctx, env, st); err != nil {
 			return true, err
@@ -520,16 +542,15 @@ func (r *runner) inspect(ctx context.Context, env config.Environment) (deploy.St
 	return deploy.Inspect(ctx, r.gh, env.Name, r.o.SHA, env.Timeout.D(), r.clk.Now())
 }
 
-// needsTrigger reports whether the environment needs a new deploy run (rather than
-// following the run of an earlier attempt, or only validating).
-func needsTrigger(st deploy.State) bool {
-	switch st.Stage {
-	case deploy.StageDeploying:
-		return st.RunID == 0
-	case deploy.StageDeployed, deploy.StageSmokeFailed, deploy.StageValidated:
-		return false
+// supersededText says why a deployment an earlier attempt made is deployed again.
+func (r *runner) supersededText(env string, st deploy.State) string {
+	o, oStatus := st.Superseded, st.SupersededStatus
+	at := ""
+	if oStatus != nil && !oStatus.CreatedAt.IsZero() {
+		at = " at " + oStatus.CreatedAt.UTC().Format(time.RFC3339)
 	}
-	return true
+	return fmt.Sprintf("%s: deployment %d of %s (stage %s) is no longer what %s runs: deployment %d of %s was deployed there since%s; deploying %s again",
+		env, st.Record.ID, sha7(r.o.SHA), st.Stage, env, o.ID, sha7(untrusted.Clean(o.SHA)), at, sha7(r.o.SHA))
 }
 
 func deployDetail(dr *deploy.Result) string {
@@ -682,28 +703,46 @@ func (r *runner) monitor(ctx context.Context) (bool, error) {
 	case r.finalAtSHA != "" && er.Stage == string(deploy.StageValidated):
 		r.set(name, StepReused, fmt.Sprintf("%s names this commit: the monitor passed before it was made", r.finalAtSHA), "")
 		return false, nil
+	case r.monitored != nil:
+		r.set(name, StepReused, fmt.Sprintf("the monitor passed on deployment %d at %s (its status says so): not watched again",
+			er.Deploy.DeploymentID, r.monitored.CreatedAt.UTC().Format(time.RFC3339)), r.monitored.LogURL)
+		return false, nil
 	}
 	s := r.start(name)
 	out, err := r.o.Monitor(ctx, env, er.Deploy.DeploymentID)
 	if err == nil && out == nil {
 		err = errors.New("the monitor returned no outcome")
 	}
+	if out != nil {
+		er.Monitor = out
+	}
+	rb := out.RollbackText(env.Name)
 	if err != nil {
+		if rb != "" {
+			return true, fmt.Errorf("monitor %s: %w; %s", env.Name, err, rb)
+		}
 		return true, fmt.Errorf("monitor %s: %w", env.Name, err)
 	}
-	er.Monitor = out
 	if out.Verdict != VerdictPass {
 		detail := out.Reason
-		if out.RolledBack {
-			detail += " (rolled back)"
+		msg := fmt.Sprintf("the post-release monitor of %s failed: %s", env.Name, out.Reason)
+		switch {
+		case out.RolledBack:
+			detail += "; " + rb
+			msg += fmt.Sprintf("; %s, and re-deploying this commit there needs force: true", rb)
+		case rb != "":
+			detail += "; " + rb
+			msg += "; " + rb
 		}
 		s.done(StepFail, detail, "")
-		msg := fmt.Sprintf("the post-release monitor of %s failed: %s", env.Name, out.Reason)
-		if out.RolledBack {
-			msg += fmt.Sprintf("; %s was rolled back, and re-deploying this commit there needs force: true", env.Name)
-		}
 		r.fail(msg)
 		return true, nil
+	}
+	// Recorded on the deployment, so that a re-run (after the release tag failed, say)
+	// does not watch the environment for another monitor duration.
+	if err := deploy.MarkMonitored(ctx, r.gh, er.Deploy.DeploymentID, env.URL, r.o.RunURL); err != nil {
+		r.say(fmt.Sprintf("warning: recording that the monitor passed on deployment %d failed (%v): a re-run would watch %s again",
+			er.Deploy.DeploymentID, err, env.Name))
 	}
 	s.done(StepPass, out.Reason, "")
 	return false, nil

@@ -195,6 +195,7 @@ func fullWrites(candidate string, stagingRun, productionRun int) []string {
 		fmt.Sprintf(`status production in_progress "release-action: deploying (run %d)"`, productionRun),
 		`status production in_progress "release-action: deployed; validating"`,
 		`status production success "release-action: deployed and validated"`,
+		`status production success "release-action: deployed and validated; monitor passed"`,
 		"tag v1.2.3 0123456",
 		"release v1.2.3 prerelease=false",
 	}
@@ -923,7 +924,7 @@ func TestReleaseFailureRecords(t *testing.T) {
 		assert.Equal(t, VerdictFail, r.Verdict)
 		assert.Equal(t, "the post-release monitor of production failed: 3 bad intervals of auth errors; production was rolled back, "+
 			"and re-deploying this commit there needs force: true", r.Reason)
-		assert.Equal(t, "3 bad intervals of auth errors (rolled back)", r.Step("monitor production").Detail)
+		assert.Equal(t, "3 bad intervals of auth errors; production was rolled back", r.Step("monitor production").Detail)
 		assert.True(t, r.Environments[1].Monitor.RolledBack)
 		assert.NotContains(t, h.gh.tags, "v1.2.3")
 	})

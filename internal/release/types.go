@@ -1,8 +1,11 @@
 package release
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
@@ -11,6 +14,7 @@ import (
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/smoke"
+	"github.com/agentme/release-action/internal/untrusted"
 	"github.com/agentme/release-action/internal/window"
 )
 
@@ -74,8 +78,40 @@ type MonitorOutcome struct {
 	Summary string `json:"summary,omitempty"`
 	// Report is the monitor's machine-readable report.
 	Report any `json:"report,omitempty"`
-	// RolledBack is true when the monitor rolled the environment back.
+	// RolledBack is true when the monitor rolled the environment back (the rollback
+	// passed).
 	RolledBack bool `json:"rolled_back"`
+	// RollbackAttempted: a sustained breach started an automatic rollback; RollbackResult is
+	// its verdict ("pass" or "fail").
+	RollbackAttempted bool   `json:"rollback_attempted,omitempty"`
+	RollbackResult    string `json:"rollback_result,omitempty"`
+	// RollbackTo is the tag the rollback deployed (or tried to; empty when it found none).
+	RollbackTo string `json:"rollback_to,omitempty"`
+	// RollbackReason is the rollback's own one-sentence outcome.
+	RollbackReason string `json:"rollback_reason,omitempty"`
+	// RollbackLeftState says what the environment was left running when the rollback failed.
+	RollbackLeftState string `json:"rollback_left_state,omitempty"`
+}
+
+// RollbackFailed reports whether an automatic rollback was attempted and did not succeed.
+func (m *MonitorOutcome) RollbackFailed() bool {
+	return m != nil && m.RollbackAttempted && !m.RolledBack
+}
+
+// RollbackText says what the automatic rollback did, for step details and the release's
+// reason: "production was rolled back to v1.2.2", "auto-rollback FAILED: <left state>", or
+// "" when none was attempted.
+func (m *MonitorOutcome) RollbackText(env string) string {
+	switch {
+	case m == nil || (!m.RollbackAttempted && !m.RolledBack):
+		return ""
+	case m.RolledBack && m.RollbackTo != "":
+		return fmt.Sprintf("%s was rolled back to %s", env, untrusted.Clean(m.RollbackTo))
+	case m.RolledBack:
+		return env + " was rolled back"
+	}
+	left := cmp.Or(strings.TrimSpace(m.RollbackLeftState), strings.TrimSpace(m.RollbackReason), "what "+env+" runs now is unknown: check it by hand")
+	return "auto-rollback FAILED: " + untrusted.Clean(left)
 }
 
 // Verdicts of a release.

@@ -65,7 +65,9 @@ type fakeGH struct {
 	fail map[string]error
 
 	writes []string
-	calls  map[string]int
+	// createReqs are the CreateDeployment requests, in order.
+	createReqs []github.DeploymentRequest
+	calls      map[string]int
 	// deployment listings and how many records they returned (a real client reads 100 per page)
 	listed []int
 }
@@ -165,6 +167,7 @@ func (f *fakeGH) CreateDeployment(_ context.Context, r github.DeploymentRequest)
 		f.t.Errorf("payload is not JSON: %v", err)
 	}
 	f.write("deployment %s %s rollback=%v from=%s reason=%q", r.Environment, r.Ref, p.Rollback, untrusted.ShortSHA(p.RollbackFrom), p.Reason)
+	f.createReqs = append(f.createReqs, r)
 	f.nextID++
 	d := github.Deployment{ID: f.nextID, SHA: tag.SHA, Ref: r.Ref, Environment: r.Environment, Task: r.Task, Description: r.Description,
 		Payload: r.Payload, Creator: "release-bot", CreatedAt: f.clk.Now(), UpdatedAt: f.clk.Now()}

@@ -77,7 +77,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 	}
 	r := &runner{
 		gh: gh, o: o, clk: o.Clock, env: o.Config.Environments[idx], reason: reason,
-		production: idx == len(o.Config.Environments)-1,
+		production: idx == deploy.ProductionIndex(o.Config.Environments),
 	}
 	if r.clk == nil {
 		r.clk = clock.Real{}
@@ -430,6 +430,19 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 	if res.From.SHA == "" {
 		return fmt.Sprintf("no live deployment of %s was found (none whose newest status is deployed, validating or deploying): there is nothing to roll back from; pass current-sha and to to roll back explicitly", env), nil
 	}
+	if d, err := r.unfinishedRollback(ctx); err != nil {
+		return "", err
+	} else if d != nil {
+		tag, err := r.tagFor(ctx, d.SHA, d)
+		if err != nil {
+			return "", err
+		}
+		if tag != "" {
+			res.To.SHA, res.To.Tag = strings.ToLower(d.SHA), tag
+			r.say("target %s (%s): the target of the unfinished rollback deployment %d", untrusted.Clean(tag), untrusted.ShortSHA(d.SHA), d.ID)
+			return "", nil
+		}
+	}
 	rec, st, err := deploy.LastKnownGood(ctx, r.gh, env, res.From.SHA)
 	if err != nil {
 		return "", err
@@ -454,6 +467,41 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 	}
 	r.say("last known good: deployment %d of %s (%s)", rec.ID, untrusted.Clean(tag), untrusted.ShortSHA(rec.SHA))
 	return "", nil
+}
+
+// unfinishedRollback returns the newest rollback deployment away from the bad commit when it
+// did not finish (its deploy failed, timed out or stopped, or its validation never ran): a
+// re-run retries that target. LastKnownGood would skip it, since release-action's own record
+// of the target says "deploy failed" or "deploying"; a failed deploy is no verdict on the
+// commit. A rollback whose target was deployed and failed its smoke probes is finished: the
+// re-run goes further back.
+func (r *runner) unfinishedRollback(ctx context.Context) (*github.Deployment, error) {
+	env := r.env.Name
+	recs, err := r.gh.ListDeployments(ctx, github.DeploymentFilter{Environment: env})
+	if err != nil {
+		return nil, fmt.Errorf("list the deployments of %s to find an unfinished rollback: %w", env, err)
+	}
+	sortDeployments(recs)
+	for _, d := range recs {
+		if !sameEnv(d.Environment, env) || d.SHA == "" || !isOurRecord(d) || !isRollbackOf(d, r.res.From.SHA) {
+			continue
+		}
+		ss, err := r.statuses(ctx, d.ID)
+		if err != nil {
+			return nil, err
+		}
+		stage := deploy.StageCreated
+		if len(ss) > 0 {
+			stage = deploy.StageOf(ss[0])
+		}
+		switch stage {
+		case deploy.StageCreated, deploy.StageDeploying, deploy.StageDeployed, deploy.StageDeployFailed:
+			d := d
+			return &d, nil
+		}
+		return nil, nil
+	}
+	return nil, nil
 }
 
 // tagFor finds a tag naming sha: the tag in first's payload or its ref, then those of every

@@ -39,7 +39,8 @@ func history(f *fakeGH) (bad, good int64) {
 		case 1:
 			f.addDep("production", sha, ref, at, true, st{"in_progress", "deploying (run 8)", time.Minute}, st{"error", "deploy error: timed out after 30m0s; run 8 was queued", 31 * time.Minute})
 		case 2:
-			f.addDep("production", sha, "main", at, false, st{"success", "", time.Minute}, st{"inactive", "", time.Hour})
+			// Made inactive after it failed (inactive after a success would still be good).
+			f.addDep("production", sha, "main", at, false, st{"failure", "", time.Minute}, st{"inactive", "", time.Hour})
 		case 3:
 			f.addDep("production", sha, ref, at, true)
 		}
@@ -200,7 +201,7 @@ func TestRollbackNoCandidate(t *testing.T) {
 	f := newFake(t)
 	bad := f.addDep("production", badSHA, badTag, t0.Add(-time.Hour), true, validated...)
 	f.addDep("production", "f000000000000000000000000000000000000001", "v1.2.9", t0.Add(-2*time.Hour), true, st{"failure", "deploy failed: run 3 concluded failure", time.Minute})
-	f.addDep("production", "f000000000000000000000000000000000000002", "main", t0.Add(-3*time.Hour), false, st{"success", "", time.Minute}, st{"inactive", "", time.Hour})
+	f.addDep("production", "f000000000000000000000000000000000000002", "main", t0.Add(-3*time.Hour), false, st{"failure", "", time.Minute}, st{"inactive", "", time.Hour})
 	s := &fakeSmoke{}
 	res, err := Run(context.Background(), f, newOpts(f, s))
 	require.NoError(t, err)

@@ -10,8 +10,9 @@
 //     environment runs or is starting), or the newest record of Options.CurrentSHA.
 //   - The target is Options.To (a tag, or a commit SHA that an earlier deployment record
 //     names a tag for: deploy workflows are dispatched on tags), else the last known good
-//     deployment: deploy.LastKnownGood, the newest earlier deployment whose newest status is
-//     success and whose commit was not rolled back since.
+//     deployment: deploy.LastKnownGood, the newest earlier deployment whose newest status
+//     (GitHub's auto_inactive ones aside) is success, whose commit was not rolled back since
+//     and that release-action did not find bad (smoke failed, never validated).
 //   - The target is deployed through the same path as a release (deploy.Deploy), in a NEW
 //     Deployment record whose payload says rollback=true, rollback_from=<bad commit> and the
 //     reason, so the rollback shows as its own entry in the environment's history and its

@@ -205,8 +205,13 @@ func environment(e release.EnvResult) string {
 		if m.Reason != "" {
 			b.WriteString(": " + markdown.Escape(m.Reason))
 		}
-		if m.RolledBack {
+		switch {
+		case m.RolledBack && m.RollbackTo != "":
+			b.WriteString(" · **rolled back** to " + markdown.Code(m.RollbackTo))
+		case m.RolledBack:
 			b.WriteString(" · **rolled back**")
+		case m.RollbackFailed():
+			b.WriteString(" · ⚠️ **auto-rollback FAILED**: " + markdown.Escape(strings.TrimPrefix(m.RollbackText(e.Name), "auto-rollback FAILED: ")))
 		}
 		b.WriteString("\n\n")
 		if strings.TrimSpace(m.Summary) != "" {

@@ -243,7 +243,8 @@ func TestReleaseSummaryFacts(t *testing.T) {
 	assert.Contains(t, got, "[0123456](https://github.example/agentme/agentme/commit/"+relSHA+")")
 	assert.Contains(t, got, "candidate tag [v1.2.3\\-rc.1](https://github.example/agentme/agentme/tree/v1.2.3-rc.1)")
 	assert.Contains(t, got, "### ✅ Release gate passed")
-	assert.Contains(t, got, "Owners: release owner (go/no-go, rollback): @agentme/release\\-owners")
+	// markdown.Escape escapes "@" (no autolinked mentions from a summary).
+	assert.Contains(t, got, "Owners: release owner (go/no-go, rollback): \\@agentme/release\\-owners")
 	assert.Contains(t, got, "API cost: 61 REST requests")
 
 	r.Environments[1].Forced, r.Environments[1].ForcedReason = true, "hotfix <now>"
