@@ -281,7 +281,14 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 
 // gateOptions builds the gate's options for the candidate.
 func (a *app) gateOptions(p gateParams, sha string, checkRunID int64) gate.Options {
-	self := gate.Self{RunID: p.gh.RunID, RunnerName: p.gh.RunnerName, JobKey: p.gh.Job}
+	// On GitHub a check run created with GITHUB_TOKEN joins the check suite of a workflow
+	// run on the commit: this or an earlier gate's release-gate check run must never be
+	// evidence, whether or not this run publishes one (release never does).
+	name := p.checkRunName
+	if name == "" {
+		name = inCheckRunName.def
+	}
+	self := gate.Self{RunID: p.gh.RunID, RunnerName: p.gh.RunnerName, JobKey: p.gh.Job, CheckRunNames: []string{name}}
 	if checkRunID != 0 {
 		self.CheckRunIDs = []int64{checkRunID}
 	}

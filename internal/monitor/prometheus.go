@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/agentme/release-action/internal/untrusted"
@@ -51,28 +52,75 @@ func NewPrometheus(rawURL, token string, httpClient *http.Client) (PromAPI, erro
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	hc.Transport = &bearer{token: token, base: base}
+	hc.Transport = &bearer{token: token, scheme: u.Scheme, host: u.Host, base: base}
 	c, err := api.NewClient(api.Config{Address: u.String(), Client: &hc})
 	if err != nil {
 		return nil, fmt.Errorf("%w: prometheus client for %s: %v", ErrInvalidOptions, u.Redacted(), err)
 	}
-	return v1.NewAPI(c), nil
+	return &scrubbed{api: v1.NewAPI(c), token: token}, nil
 }
 
-// bearer adds the token to every request it sends (a copy: RoundTrippers must not
-// change the caller's request).
+// bearer adds the token to requests for the configured Prometheus only (scheme and host
+// as configured): a redirect to another host, or from https to http, never carries it.
+// It sets it on a copy: RoundTrippers must not change the caller's request.
 type bearer struct {
-	token string
-	base  http.RoundTripper
+	token        string
+	scheme, host string
+	base         http.RoundTripper
 }
 
 func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	if b.token == "" {
+	if b.token == "" || r.URL.Scheme != b.scheme || !strings.EqualFold(r.URL.Host, b.host) {
 		return b.base.RoundTrip(r)
 	}
 	r2 := r.Clone(r.Context())
 	r2.Header.Set("Authorization", "Bearer "+b.token)
 	return b.base.RoundTrip(r2)
+}
+
+// scrubbed removes the token from everything a Prometheus answer can carry back into
+// the report (error messages and details, warnings): a hostile or misconfigured server
+// may echo the Authorization header, and the report output is not masked by the runner.
+type scrubbed struct {
+	api   v1.API
+	token string
+}
+
+func (s *scrubbed) Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+	val, warnings, infos, err := s.api.Query(ctx, query, ts, opts...)
+	for i := range warnings {
+		warnings[i] = s.scrub(warnings[i])
+	}
+	var pe *v1.Error
+	switch {
+	case err == nil:
+	case errors.As(err, &pe):
+		err = &v1.Error{Type: pe.Type, Msg: s.scrub(pe.Msg), Detail: s.scrub(pe.Detail)}
+	default:
+		err = errors.New(s.scrub(err.Error()))
+	}
+	return val, warnings, infos, err
+}
+
+// scrub replaces the token and its escaped spellings, and a cut-off start of it at the
+// end of the text (answers are read up to a cap).
+func (s *scrubbed) scrub(text string) string {
+	if s.token == "" {
+		return text
+	}
+	forms := []string{s.token, url.QueryEscape(s.token)}
+	if b, err := json.Marshal(s.token); err == nil {
+		forms = append(forms, string(b[1:len(b)-1]))
+	}
+	for _, f := range forms {
+		text = strings.ReplaceAll(text, f, "[redacted]")
+	}
+	for k := len(s.token) - 1; k >= 4; k-- {
+		if strings.HasSuffix(text, s.token[:k]) {
+			return text[:len(text)-k] + "[redacted]"
+		}
+	}
+	return text
 }
 
 // queryCheck evaluates one metric check: an instant query at the server's now. Every

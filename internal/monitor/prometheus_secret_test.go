@@ -1,0 +1,61 @@
+package monitor
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/agentme/release-action/internal/config"
+)
+
+const promToken = "promSECRETtoken123456"
+
+// TestPrometheusTokenStaysWithPrometheus: the token goes only to the configured host
+// (never to a redirect target) and never comes back in a reading a hostile server
+// echoes it into.
+func TestPrometheusTokenStaysWithPrometheus(t *testing.T) {
+	t.Run("redirect to another host gets no token", func(t *testing.T) {
+		got := make(chan string, 4)
+		other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got <- r.Header.Get("Authorization")
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[]}}`))
+		}))
+		defer other.Close()
+		prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			assert.Equal(t, "Bearer "+promToken, r.Header.Get("Authorization"), "the configured host gets the token")
+			http.Redirect(w, r, other.URL+r.URL.Path+"?"+r.URL.RawQuery, http.StatusTemporaryRedirect)
+		}))
+		defer prom.Close()
+		api, err := NewPrometheus(prom.URL, promToken, nil)
+		require.NoError(t, err)
+		_, _, _, _ = api.Query(context.Background(), "up", time.Time{})
+		require.Len(t, got, 1, "the redirect was followed")
+		assert.Empty(t, <-got, "the other host received no token")
+	})
+	for _, tc := range []struct{ name, status, body string }{
+		{"error body echoes the header", "400", `{"status":"error","errorType":"bad_data","error":"bad query; you sent Bearer ` + promToken + `"}`},
+		{"plain text echo cut short", "500", "upstream said: Authorization: Bearer " + promToken[:10]},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				code := map[string]int{"400": 400, "500": 500}[tc.status]
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(code)
+				_, _ = w.Write([]byte(tc.body))
+			}))
+			defer prom.Close()
+			api, err := NewPrometheus(prom.URL, promToken, nil)
+			require.NoError(t, err)
+			max := 1.0
+			rd := queryCheck(context.Background(), api, config.MetricCheck{Name: "x", Query: "up", Max: &max})
+			assert.Equal(t, StatusNoData, rd.Status)
+			assert.NotContains(t, rd.Detail, promToken[:6], "no part of the token in the reading: %s", rd.Detail)
+		})
+	}
+}
