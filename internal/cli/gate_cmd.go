@@ -12,6 +12,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/markdown"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -215,7 +216,7 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 		}
 		e := classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
 		if checkRunID != 0 {
-			a.completeCheckRun(client, p, sha, checkRunID, "", "The gate could not decide: "+err.Error())
+			a.completeCheckRun(client, p, sha, checkRunID, "", "The gate could not decide: "+markdown.Escape(a.runner.Redact(err.Error())))
 		}
 		return nil, a.fail(exitCode(e), e)
 	}

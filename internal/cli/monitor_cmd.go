@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/agentme/release-action/internal/actions"
@@ -220,9 +219,9 @@ func (a *app) watch(ctx context.Context, client *github.Client, cfg *config.Conf
 
 // smokeBase is the smoke options of an environment, without probes.
 func (a *app) smokeBase(env config.Environment) (smoke.Options, error) {
-	u, err := url.Parse(env.URL)
+	u, err := parseURL("environment "+env.Name+" url", env.URL)
 	if err != nil {
-		return smoke.Options{}, badInputf("environment %s: url %q: %v", env.Name, env.URL, err)
+		return smoke.Options{}, err
 	}
 	o := smoke.Options{
 		URL: u, Origin: env.Origin, ChannelTimeout: a.channelTimeout,

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/agentme/release-action/internal/actions"
@@ -160,9 +159,9 @@ func (a *app) secretEnv(name string) string {
 
 // envSmoke validates one environment with the probes named (its `smoke` list by default).
 func (a *app) envSmoke(ctx context.Context, env config.Environment, probes []string, sessionKey string, ready time.Duration) (*smoke.Report, error) {
-	u, err := url.Parse(env.URL)
+	u, err := parseURL("environment "+env.Name+" url", env.URL)
 	if err != nil {
-		return nil, badInputf("environment %s: url %q: %v", env.Name, env.URL, err)
+		return nil, err
 	}
 	o := smoke.Options{
 		URL: u, Origin: env.Origin, Probes: probes, SessionKey: sessionKey, Ready: ready, ChannelTimeout: a.channelTimeout,

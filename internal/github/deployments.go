@@ -79,7 +79,7 @@ func (c *Client) deploymentErr(resp *gh.Response, err error) error {
 		}
 		_ = json.Unmarshal(accepted.Raw, &m)
 		e := c.apiError(resp.Response, "", nil)
-		e.Message = c.redact(strings.TrimSpace("GitHub merged the default branch into the ref instead of creating a deployment: " + truncate(m.Message, 300)))
+		e.Message = strings.TrimSpace("GitHub merged the default branch into the ref instead of creating a deployment: " + truncate(c.redact(m.Message), 300))
 		return e
 	}
 	err = c.convertErr(err)

@@ -185,10 +185,17 @@ func (c *Client) apiError(resp *http.Response, message string, details []gh.Erro
 // redact removes the token from text that came from the server: a misbehaving proxy or
 // server echoing the request back must not put the secret into an error message.
 func (c *Client) redact(s string) string {
-	if c.token == "" || !strings.Contains(s, c.token) {
+	if c.token == "" {
 		return s
 	}
-	return strings.ReplaceAll(s, c.token, "[REDACTED]")
+	s = strings.ReplaceAll(s, c.token, "[REDACTED]")
+	// A server's message may have been cut in the middle of an echoed token.
+	for k := len(c.token) - 1; k >= 4; k-- {
+		if strings.HasSuffix(s, c.token[:k]) {
+			return s[:len(s)-k] + "[REDACTED]"
+		}
+	}
+	return s
 }
 
 // relPath is u's path relative to the REST root, so GHES's /api/v3 prefix does not show.

@@ -266,7 +266,7 @@ func (r *runner) fail(ctx context.Context, reason, left string) (*Result, error)
 
 // stop ends a rollback on an error (API failure, cancellation).
 func (r *runner) stop(ctx context.Context, err error, left string) (*Result, error) {
-	r.res.Verdict, r.res.LeftState = VerdictFail, left
+	r.res.Verdict, r.res.LeftState = VerdictError, left
 	r.res.Reason = fmt.Sprintf("the rollback of %s stopped on an error: %v", r.env.Name, err)
 	r.closeWindow(time.Time{})
 	return r.finish(ctx, err)

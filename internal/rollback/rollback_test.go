@@ -445,7 +445,7 @@ func TestRollbackAPIErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, apiErr)
 			require.NotNil(t, res)
-			assert.Equal(t, VerdictFail, res.Verdict)
+			assert.Equal(t, VerdictError, res.Verdict, "an API error is never read as a verdict")
 			assert.Contains(t, res.LeftState, tc.left)
 			assert.Len(t, f.writes, tc.writes, "%v", f.writes)
 		})

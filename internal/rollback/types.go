@@ -66,6 +66,9 @@ const DefaultIssueLabel = "incident"
 const (
 	VerdictPass = "pass"
 	VerdictFail = "fail"
+	// VerdictError: an API failure or cancellation stopped the rollback; Run returned the
+	// error too (an API error is never read as a verdict).
+	VerdictError = "error"
 )
 
 // Where the target came from.
