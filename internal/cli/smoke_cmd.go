@@ -58,6 +58,9 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 		return o, err
 	}
 	o.Token, o.Password = a.in.str("gateway-token"), a.in.str("gateway-password")
+	if o.Token == "" && o.Password == "" {
+		return o, badInputf("no gateway credential: pass gateway-token (--gateway-token, or AGENTME_GATEWAY_TOKEN) or gateway-password (--gateway-password, or AGENTME_GATEWAY_PASSWORD) from a secret")
+	}
 	o.Origin, o.BasePath = a.in.str("origin"), a.in.str("base-path")
 	o.Probes = a.in.list("probes")
 	if o.ProbeTimeout, err = a.in.duration("probe-timeout"); err != nil {
