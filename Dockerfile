@@ -8,8 +8,9 @@ COPY go.mod go.sum /src/
 RUN cd /src && go mod download
 COPY . /src
 ARG VERSION=dev
-# -tags timetzdata embeds the IANA zone database: windows name zones, the base has none.
-RUN cd /src && go build -trimpath -tags timetzdata \
+# main.go imports time/tzdata, so the IANA zone database (maintenance windows name zones)
+# is embedded in the binary; the base image has none.
+RUN cd /src && go build -trimpath \
       -ldflags "-s -w -X github.com/agentme/release-action/internal/cli.version=${VERSION}" \
       -o /out/release-action .
 
