@@ -121,29 +121,16 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 	defer c.snapMu.Unlock()
 
 	owner, name := c.ownerName()
-	unchanged := true
-	// A change seen on any page invalidates the kept snapshot at once, so a poll that fails
-	// half-way cannot leave a stale snapshot behind cache entries that are already new.
-	changed := func() {
-		if unchanged {
-			unchanged = false
-			c.dropSnapshot(sha)
-		}
-	}
-
 	restRuns := map[int64]CheckContext{}
 	opts := &gh.ListCheckRunsOptions{Filter: gh.Ptr("latest"), ListOptions: gh.ListOptions{PerPage: 100}}
 	for page, pages := 1, 1; page <= pages; page++ {
 		opts.Page = page
-		res, resp, err := c.rest.Checks.ListCheckRunsForRef(ctx, owner, name, sha, opts)
+		res, _, err := c.rest.Checks.ListCheckRunsForRef(ctx, owner, name, sha, opts)
 		if err != nil {
 			return Snapshot{}, fmt.Errorf("list check runs for %s@%s (page %d): %w", c.repo, sha, page, c.convertErr(err))
 		}
 		if res == nil {
 			return Snapshot{}, fmt.Errorf("list check runs for %s@%s (page %d): %w", c.repo, sha, page, errNoBody)
-		}
-		if !isNotModified(resp.Response) {
-			changed()
 		}
 		if page == 1 {
 			pages = min(max(1, (res.GetTotal()+99)/100), maxRESTPages)
@@ -157,15 +144,12 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 	sopts := &gh.ListOptions{PerPage: 100}
 	for page, pages := 1, 1; page <= pages; page++ {
 		sopts.Page = page
-		res, resp, err := c.rest.Repositories.GetCombinedStatus(ctx, owner, name, sha, sopts)
+		res, _, err := c.rest.Repositories.GetCombinedStatus(ctx, owner, name, sha, sopts)
 		if err != nil {
 			return Snapshot{}, fmt.Errorf("get combined status for %s@%s (page %d): %w", c.repo, sha, page, c.convertErr(err))
 		}
 		if res == nil {
 			return Snapshot{}, fmt.Errorf("get combined status for %s@%s (page %d): %w", c.repo, sha, page, errNoBody)
-		}
-		if !isNotModified(resp.Response) {
-			changed()
 		}
 		if page == 1 {
 			pages = min(max(1, (res.GetTotalCount()+99)/100), maxRESTPages)
@@ -175,14 +159,22 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 		}
 	}
 
-	if prev, ok := c.snaps[sha]; ok && unchanged {
+	// What REST says is compared, not whether it answered 304: a server without ETags
+	// (or one whose ETags change with fields the gate ignores) then costs REST requests
+	// but no GraphQL while nothing changed, and a poll that failed half-way cannot leave
+	// a stale snapshot behind (the cached bodies of the pages it did read are compared).
+	fp := restFingerprint(restRuns, restStatuses)
+	if prev, ok := c.snaps[sha]; ok && c.snapFP[sha] == fp {
 		return Snapshot{SHA: sha, Contexts: cloneContexts(prev), Changed: false}, nil
 	}
-
-	if !unchanged {
+	if c.lastFP[sha] != fp {
 		// REST changed, so GraphQL is asked for a reason of its own: the count of re-asks
 		// for a lagging answer starts again.
 		delete(c.reasks, sha)
+		if len(c.lastFP) >= maxSnapshots {
+			clear(c.lastFP)
+		}
+		c.lastFP[sha] = fp
 	}
 	contexts, err := c.rollup(ctx, sha)
 	if err != nil {
@@ -191,7 +183,7 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 	switch why := lagging(contexts, restRuns, restStatuses); {
 	case why == "":
 		delete(c.reasks, sha)
-		c.keepSnapshot(sha, contexts)
+		c.keepSnapshot(sha, contexts, fp)
 	case c.reasks[sha] < maxReasks:
 		n := c.reasks[sha] + 1
 		if len(c.reasks) >= maxSnapshots {
@@ -202,7 +194,7 @@ func (c *Client) Snapshot(ctx context.Context, sha string) (Snapshot, error) {
 		c.dropSnapshot(sha)
 	default:
 		c.debugf("github: snapshot of %s still differs after %d re-reads (%s); keeping it until REST shows a change", sha[:7], maxReasks, why)
-		c.keepSnapshot(sha, contexts)
+		c.keepSnapshot(sha, contexts, fp)
 	}
 	return Snapshot{SHA: sha, Contexts: contexts, Changed: true}, nil
 }
@@ -357,14 +349,31 @@ func lagging(contexts []CheckContext, runs map[int64]CheckContext, statuses map[
 	return ""
 }
 
-func (c *Client) keepSnapshot(sha string, contexts []CheckContext) {
+func (c *Client) keepSnapshot(sha string, contexts []CheckContext, fp string) {
 	c.dropSnapshot(sha)
 	c.order = append(c.order, sha)
 	c.snaps[sha] = cloneContexts(contexts)
+	c.snapFP[sha] = fp
 	for len(c.order) > maxSnapshots {
 		delete(c.snaps, c.order[0])
+		delete(c.snapFP, c.order[0])
 		c.order = c.order[1:]
 	}
+}
+
+// restFingerprint is what the REST pages of a poll said, in a stable order: check-run
+// ids with their state, and status contexts with theirs.
+func restFingerprint(runs map[int64]CheckContext, statuses map[string]CheckContext) string {
+	var b strings.Builder
+	for _, id := range slices.Sorted(maps.Keys(runs)) {
+		r := runs[id]
+		fmt.Fprintf(&b, "r%d\x00%s\x00%s\x00%s\n", id, r.Name, r.Status, r.Conclusion)
+	}
+	for _, name := range slices.Sorted(maps.Keys(statuses)) {
+		st := statuses[name]
+		fmt.Fprintf(&b, "s%s\x00%s\x00%s\n", name, st.Status, st.Conclusion)
+	}
+	return b.String()
 }
 
 func (c *Client) dropSnapshot(sha string) {
@@ -372,6 +381,7 @@ func (c *Client) dropSnapshot(sha string) {
 		return
 	}
 	delete(c.snaps, sha)
+	delete(c.snapFP, sha)
 	for i, s := range c.order {
 		if s == sha {
 			c.order = append(c.order[:i], c.order[i+1:]...)

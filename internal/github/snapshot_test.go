@@ -54,6 +54,17 @@ type snapServer struct {
 	// gqlFail makes GraphQL answer 200 with errors.
 	gqlFail bool
 	pages   map[string][]byte // rendered REST answers, dropped on every change
+	// noETag answers like a server without conditional requests: no ETag, never 304.
+	noETag bool
+}
+
+func (s *snapServer) serve(w http.ResponseWriter, r *http.Request, body []byte) {
+	if s.noETag {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		_, _ = w.Write(body)
+		return
+	}
+	serveWithETag(w, r, body)
 }
 
 func newSnapServer(f *fakeGH, sha string) *snapServer {
@@ -141,7 +152,7 @@ func (s *snapServer) checkRuns(w http.ResponseWriter, r *http.Request) {
 		}
 		return map[string]any{"total_count": len(s.runs), "check_runs": list}
 	})
-	serveWithETag(w, r, body)
+	s.serve(w, r, body)
 }
 
 func (s *snapServer) status(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +165,7 @@ func (s *snapServer) status(w http.ResponseWriter, r *http.Request) {
 		}
 		return map[string]any{"state": "pending", "sha": s.sha, "total_count": len(s.statuses), "statuses": list}
 	})
-	serveWithETag(w, r, body)
+	s.serve(w, r, body)
 }
 
 func upperOrNil(s string) any {
@@ -503,4 +514,30 @@ func TestSnapshotRESTFailureIsError(t *testing.T) {
 	require.True(t, errors.As(err, &api))
 	assert.Equal(t, "/repos/o/r/commits/"+testSHA+"/check-runs", api.Path)
 	assert.Equal(t, http.StatusUnprocessableEntity, api.StatusCode)
+}
+
+// TestSnapshotWithoutETags: a server without conditional requests answers 200 every
+// time; comparing what REST says still keeps an unchanged commit free of GraphQL.
+func TestSnapshotWithoutETags(t *testing.T) {
+	f := newFake(t)
+	s := newSnapServer(f, testSHA)
+	s.noETag = true
+	s.set(manyRuns(3), []fakeStatus{{"ci/jenkins", "pending"}})
+	c, _ := f.client()
+	ctx := context.Background()
+
+	_, err := c.Snapshot(ctx, testSHA)
+	require.NoError(t, err)
+	require.Equal(t, 1, f.graphQLCount())
+	snap, err := c.Snapshot(ctx, testSHA)
+	require.NoError(t, err)
+	assert.False(t, snap.Changed, "REST said the same")
+	assert.Equal(t, 1, f.graphQLCount(), "no GraphQL while nothing changed")
+	assert.Zero(t, c.Cost().NotModified)
+
+	s.set(manyRuns(3), []fakeStatus{{"ci/jenkins", "success"}})
+	snap, err = c.Snapshot(ctx, testSHA)
+	require.NoError(t, err)
+	assert.True(t, snap.Changed)
+	assert.Equal(t, 2, f.graphQLCount())
 }
