@@ -2,6 +2,10 @@ package gatewayemu
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,7 +70,14 @@ type client struct {
 
 func dial(t *testing.T, s *Server, header http.Header) *client {
 	t.Helper()
-	c, resp, err := websocket.Dial(ctxT(t), s.WSURL(), &websocket.DialOptions{HTTPHeader: header, HTTPClient: s.HTTPClient()})
+	return dialHost(t, s, header, "")
+}
+
+// dialHost dials with a Host header of host ("" keeps the URL's): a loopback client
+// that names another host is not local to the gateway.
+func dialHost(t *testing.T, s *Server, header http.Header, host string) *client {
+	t.Helper()
+	c, resp, err := websocket.Dial(ctxT(t), s.WSURL(), &websocket.DialOptions{HTTPHeader: header, HTTPClient: s.HTTPClient(), Host: host})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
@@ -144,11 +155,73 @@ func (c *client) closed() (websocket.StatusCode, string) {
 }
 
 func probeConnect(auth map[string]any) map[string]any {
-	return map[string]any{
-		"minProtocol": 3, "maxProtocol": 3,
-		"client": map[string]any{"id": "agentme-probe", "version": "1.0.0", "platform": "linux", "mode": "probe"},
-		"auth":   auth,
+	return clientParams(ProbeClientID, "probe", auth)
+}
+
+// challenge reads the connect.challenge event and returns its nonce.
+func (c *client) challenge() string {
+	c.t.Helper()
+	f := c.read()
+	require.Equal(c.t, "connect.challenge", f["event"])
+	nonce := f.str("payload", "nonce")
+	require.NotEmpty(c.t, nonce)
+	return nonce
+}
+
+// testDevice is a device identity: an ed25519 key pair and its id.
+type testDevice struct {
+	pub  ed25519.PublicKey
+	priv ed25519.PrivateKey
+	id   string
+}
+
+// newDevice derives a device from a name, so a test can reconnect as the same device.
+func newDevice(name string) testDevice {
+	seed := sha256.Sum256([]byte("gatewayemu-test-device:" + name))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	pub := priv.Public().(ed25519.PublicKey)
+	sum := sha256.Sum256(pub)
+	return testDevice{pub: pub, priv: priv, id: hex.EncodeToString(sum[:])}
+}
+
+// signed is the connect params.device for p (client, role, scopes and auth.token
+// taken from p as the gateway takes them), signed at signedAt over nonce.
+func (d testDevice) signed(p map[string]any, signedAt time.Time, nonce string) map[string]any {
+	cl := p["client"].(map[string]any)
+	role, _ := p["role"].(string)
+	if role == "" {
+		role = "operator"
 	}
+	var scopes []string
+	if sc, ok := p["scopes"].([]string); ok {
+		scopes = sc
+	}
+	token := ""
+	if a, ok := p["auth"].(map[string]any); ok {
+		token, _ = a["token"].(string)
+	}
+	payload := DeviceAuthPayload(d.id, cl["id"].(string), cl["mode"].(string), role, scopes, signedAt.UnixMilli(), token, nonce)
+	dev := map[string]any{
+		"id":        d.id,
+		"publicKey": base64.RawURLEncoding.EncodeToString(d.pub),
+		"signature": base64.RawURLEncoding.EncodeToString(ed25519.Sign(d.priv, []byte(payload))),
+		"signedAt":  signedAt.UnixMilli(),
+	}
+	if nonce != "" {
+		dev["nonce"] = nonce
+	}
+	return dev
+}
+
+func clientParams(id, mode string, auth map[string]any) map[string]any {
+	p := map[string]any{
+		"minProtocol": 3, "maxProtocol": 3,
+		"client": map[string]any{"id": id, "version": "1.0.0", "platform": "linux", "mode": mode},
+	}
+	if auth != nil {
+		p["auth"] = auth
+	}
+	return p
 }
 
 // connect dials and completes the handshake with the test token; it returns the

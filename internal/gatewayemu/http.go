@@ -222,10 +222,17 @@ func toolError(typ, message string) map[string]any {
 	return map[string]any{"ok": false, "error": map[string]any{"type": typ, "message": message}}
 }
 
+// invalidRequestError is the gateway's 400 for a malformed API request.
+func invalidRequestError(message string) map[string]any {
+	return apiError(message, "invalid_request_error")
+}
+
 func (s *Server) serveToolsInvoke(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, apiError("Method Not Allowed", "method_not_allowed"))
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = io.WriteString(w, "Method Not Allowed")
 		return
 	}
 	if !s.authorized(w, r) {
@@ -235,14 +242,20 @@ func (s *Server) serveToolsInvoke(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, apiError("Origin not allowed", "forbidden"))
 		return
 	}
-	var req toolsInvokeRequest
-	if err := readJSONBody(r, &req); err != nil {
-		writeJSON(w, http.StatusBadRequest, toolError("invalid_request", "invalid JSON body"))
+	body, problem := readAPIBody(r)
+	if problem != "" {
+		writeJSON(w, http.StatusBadRequest, invalidRequestError(problem))
 		return
 	}
-	req.Tool = strings.TrimSpace(req.Tool)
+	var req toolsInvokeRequest
+	if m, ok := body.(map[string]any); ok {
+		str := func(k string) string { v, _ := m[k].(string); return strings.TrimSpace(v) }
+		req.Tool, req.Action, req.SessionKey = str("tool"), str("action"), str("sessionKey")
+		req.Args, _ = m["args"].(map[string]any)
+		req.DryRun, _ = m["dryRun"].(bool)
+	}
 	if req.Tool == "" {
-		writeJSON(w, http.StatusBadRequest, toolError("invalid_request", "tools.invoke requires body.tool"))
+		writeJSON(w, http.StatusBadRequest, invalidRequestError("tools.invoke requires body.tool"))
 		return
 	}
 	if !contains(s.opts.Tools, req.Tool) {
@@ -268,6 +281,30 @@ func (s *Server) serveToolsInvoke(w http.ResponseWriter, r *http.Request) {
 			"details": details,
 		},
 	})
+}
+
+// readAPIBody reads a JSON body as the gateway's API handlers do: an empty body is
+// {}, a body over the limit is "payload too large", unparseable JSON is the parser's
+// complaint (the gateway's says "SyntaxError: ..." in JavaScript's words).
+func readAPIBody(r *http.Request) (any, string) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	if err != nil {
+		return nil, "SyntaxError: could not read the body"
+	}
+	if len(b) > maxBodyBytes {
+		return nil, "payload too large"
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return map[string]any{}, ""
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, "SyntaxError: " + err.Error()
+	}
+	if v == nil {
+		v = map[string]any{}
+	}
+	return v, ""
 }
 
 func (s *Server) toolDetails(req toolsInvokeRequest) map[string]any {

@@ -70,6 +70,7 @@ func TestControlUI(t *testing.T) {
 
 func TestToolsInvoke(t *testing.T) {
 	unauthorized := `{"error":{"message":"Unauthorized","type":"unauthorized"}}`
+	needsTool := `{"error":{"message":"tools.invoke requires body.tool","type":"invalid_request_error"}}`
 	tests := []struct {
 		name        string
 		opts        Options
@@ -78,12 +79,16 @@ func TestToolsInvoke(t *testing.T) {
 		body        string
 		header      map[string]string
 		wantStatus  int
+		wantType    string // Content-Type prefix, when set
+		wantText    string // exact body, when set
 		wantBody    string // exact JSON, when set
-		wantErrType string
+		wantErrType string // error.type
+		wantErrMsg  string // prefix of error.message
 		wantDetail  string // key present in result.details
 	}{
 		{name: "sessions_list", method: "POST", body: `{"tool":"sessions_list"}`, header: bearer(testToken), wantStatus: 200, wantDetail: "sessions"},
 		{name: "agents_list with action and args", method: "POST", body: `{"tool":"agents_list","action":"json","args":{},"dryRun":true}`, header: bearer(testToken), wantStatus: 200, wantDetail: "agents"},
+		{name: "tool name is trimmed", method: "POST", body: `{"tool":" sessions_list "}`, header: bearer(testToken), wantStatus: 200, wantDetail: "sessions"},
 		{name: "custom tool list", opts: Options{Tools: []string{"cron"}}, method: "POST", body: `{"tool":"cron"}`, header: bearer(testToken), wantStatus: 200, wantDetail: "tool"},
 		{name: "password mode", opts: Options{Password: "pw-1"}, method: "POST", body: `{"tool":"agents_list"}`, header: bearer("pw-1"), wantStatus: 200, wantDetail: "agents"},
 		{name: "bearer scheme is case-insensitive", method: "POST", body: `{"tool":"sessions_list"}`, header: map[string]string{"Authorization": "bearer " + testToken}, wantStatus: 200, wantDetail: "sessions"},
@@ -93,13 +98,20 @@ func TestToolsInvoke(t *testing.T) {
 		{name: "token of another mode", opts: Options{Password: "pw-1"}, method: "POST", body: `{"tool":"agents_list"}`, header: bearer(testToken), wantStatus: 401, wantBody: unauthorized},
 		{name: "auth not enforced", setup: func(s *Server) { s.SetAuthNotEnforced(true) }, method: "POST", body: `{"tool":"sessions_list"}`, header: bearer("nope"), wantStatus: 200, wantDetail: "sessions"},
 		{name: "auth not enforced without header", setup: func(s *Server) { s.SetAuthNotEnforced(true) }, method: "POST", body: `{"tool":"sessions_list"}`, wantStatus: 200, wantDetail: "sessions"},
-		{name: "GET is 405", method: "GET", header: bearer(testToken), wantStatus: 405, wantErrType: ""},
-		{name: "missing tool", method: "POST", body: `{}`, header: bearer(testToken), wantStatus: 400, wantErrType: "invalid_request"},
-		{name: "bad JSON", method: "POST", body: `{`, header: bearer(testToken), wantStatus: 400, wantErrType: "invalid_request"},
-		{name: "tool not allowed", method: "POST", body: `{"tool":"exec"}`, header: bearer(testToken), wantStatus: 404, wantErrType: "not_found"},
-		{name: "tools broken", setup: func(s *Server) { s.SetToolsBroken(true) }, method: "POST", body: `{"tool":"sessions_list"}`, header: bearer(testToken), wantStatus: 400, wantErrType: "tool_error"},
+		{name: "GET is 405 in plain text", method: "GET", header: bearer(testToken), wantStatus: 405, wantType: "text/plain", wantText: "Method Not Allowed"},
+		{name: "PUT is 405 before auth", method: "PUT", body: `{"tool":"sessions_list"}`, wantStatus: 405, wantType: "text/plain", wantText: "Method Not Allowed"},
+		{name: "missing tool", method: "POST", body: `{}`, header: bearer(testToken), wantStatus: 400, wantBody: needsTool},
+		{name: "empty body", method: "POST", header: bearer(testToken), wantStatus: 400, wantBody: needsTool},
+		{name: "tool not a string", method: "POST", body: `{"tool":5}`, header: bearer(testToken), wantStatus: 400, wantBody: needsTool},
+		{name: "body not an object", method: "POST", body: `["sessions_list"]`, header: bearer(testToken), wantStatus: 400, wantBody: needsTool},
+		{name: "bad JSON", method: "POST", body: `{`, header: bearer(testToken), wantStatus: 400, wantErrType: "invalid_request_error", wantErrMsg: "SyntaxError: "},
+		{name: "tool not allowed", method: "POST", body: `{"tool":"exec"}`, header: bearer(testToken), wantStatus: 404,
+			wantBody: `{"ok":false,"error":{"type":"not_found","message":"Tool not available: exec"}}`},
+		{name: "tools broken", setup: func(s *Server) { s.SetToolsBroken(true) }, method: "POST", body: `{"tool":"sessions_list"}`, header: bearer(testToken), wantStatus: 400,
+			wantBody: `{"ok":false,"error":{"type":"tool_error","message":"sessions_list failed: tool runtime unavailable"}}`},
 		{name: "origin not allowed", opts: Options{AllowedOrigins: []string{"https://ui.example"}}, method: "POST", body: `{"tool":"sessions_list"}`,
-			header: map[string]string{"Authorization": "Bearer " + testToken, "Origin": "https://evil.example"}, wantStatus: 403},
+			header: map[string]string{"Authorization": "Bearer " + testToken, "Origin": "https://evil.example"}, wantStatus: 403,
+			wantBody: `{"error":{"message":"Origin not allowed","type":"forbidden"}}`},
 		{name: "origin allowed", opts: Options{AllowedOrigins: []string{"https://ui.example"}}, method: "POST", body: `{"tool":"sessions_list"}`,
 			header: map[string]string{"Authorization": "Bearer " + testToken, "Origin": "https://ui.example"}, wantStatus: 200, wantDetail: "sessions"},
 	}
@@ -111,14 +123,24 @@ func TestToolsInvoke(t *testing.T) {
 			}
 			r := do(t, s, tt.method, "/tools/invoke", tt.body, tt.header)
 			require.Equal(t, tt.wantStatus, r.status, r.body)
+			if tt.wantType != "" {
+				assert.True(t, strings.HasPrefix(r.header.Get("Content-Type"), tt.wantType), r.header.Get("Content-Type"))
+			}
+			if r.status == 405 {
+				assert.Equal(t, "POST", r.header.Get("Allow"))
+			}
+			if tt.wantText != "" {
+				assert.Equal(t, tt.wantText, r.body)
+				assert.Zero(t, s.Stats().ToolCalls)
+				return
+			}
 			if tt.wantBody != "" {
 				assert.JSONEq(t, tt.wantBody, r.body)
 			}
 			f := r.json(t)
 			if tt.wantErrType != "" {
-				assert.Equal(t, false, f["ok"])
 				assert.Equal(t, tt.wantErrType, f.str("error", "type"))
-				assert.NotEmpty(t, f.str("error", "message"))
+				assert.True(t, strings.HasPrefix(f.str("error", "message"), tt.wantErrMsg), f.str("error", "message"))
 			}
 			if tt.wantDetail != "" {
 				assert.Equal(t, true, f["ok"])

@@ -5,8 +5,60 @@
 //
 // It exists so smoke probes, the monitor and `release-action sandbox` can run against
 // a real server on loopback, and so every behaviour a probe checks can be broken on
-// purpose with a switch (SetAuthNotEnforced, SetNoModel, ...). Uptime and bootstrap
-// expiry are measured on Options.Clock, so a clock.Virtual drives them.
+// purpose with a switch (SetAuthNotEnforced, SetNoModel, ...). Uptime, bootstrap
+// expiry, device signature age and pairing requests are measured on Options.Clock, so
+// a clock.Virtual drives them (a client signing a device identity must sign with the
+// same clock).
+//
+// The WebSocket handshake is as strict as the real gateway's (OpenClaw 2026.2.9, of
+// which Agent Me is a fork), in the same order:
+//
+//   - The first frame must be JSON (else close 1000, no reason) and a request frame
+//     with exactly {type:"req", id (non-empty string), method (non-empty string),
+//     params?}; anything else is closed 1008 "invalid request frame" with no res. A
+//     request other than connect gets res INVALID_REQUEST "invalid handshake: first
+//     request must be connect" and close 1008. Connect params are checked against
+//     the gateway's schema, closed to unknown properties in params, client, device
+//     and auth: res INVALID_REQUEST "invalid connect params: <Ajv errors>" (e.g. "at
+//     /client/id: must be equal to constant; at /client/id: must match a schema in
+//     anyOf") and close 1008 with that text cut to 120 bytes. Client ids: webchat-ui,
+//     agentme-control-ui, webchat, cli, gateway-client, agentme-macos, agentme-ios,
+//     agentme-android, node-host, test, fingerprint, agentme-probe; modes: webchat,
+//     cli, ui, backend, node, probe, test.
+//   - Protocol 3 must be in [minProtocol, maxProtocol] (else close 1002); role is
+//     "operator" (default) or "node" (else "invalid role").
+//   - Browser origin, for the control UI (client id agentme-control-ui) and webchat
+//     (mode webchat or id webchat-ui): the Origin must be in
+//     Options.ControlUIAllowedOrigins, or its host[:port] must equal the Host
+//     header, or both must be loopback; else INVALID_REQUEST "origin not allowed
+//     (...gateway.controlUi.allowedOrigins)", close 1008. A missing Origin is refused.
+//   - Device identity (params.device {id, publicKey, signature, signedAt, nonce}):
+//     the control UI must send one unless Options.AllowInsecureAuth ("control ui
+//     requires HTTPS or localhost (secure context)", INVALID_REQUEST, close 1008).
+//     Another client may skip it only with a valid shared credential: a wrong one is
+//     refused as unauthorized, none at all is NOT_PAIRED "device identity required".
+//   - A device is verified: id = hex(sha256(raw ed25519 key)) ("device identity
+//     mismatch"), signedAt within DeviceSignatureSkew of the clock ("device signature
+//     expired"), nonce = the connect.challenge nonce ("device nonce mismatch";
+//     required from non-local clients: "device nonce required"), and an ed25519
+//     signature over DeviceAuthPayload ("device signature invalid").
+//   - The credential (token or password of the auth mode, or a paired device's own
+//     token): "unauthorized: gateway token missing|mismatch (<hint>)", close 1008,
+//     where the hint depends on the client (CLI mode, browser, other).
+//   - Pairing, for every client that sent a device: an unknown device (or one asking
+//     for a role or scope it was not approved for) gets a pairing request, approved
+//     on the spot for a local client; otherwise NOT_PAIRED "pairing required" with
+//     details {requestId}, close 1008, until ApproveDevice. hello-ok of a paired
+//     device carries auth {deviceToken, role, scopes, issuedAtMs}.
+//
+// A client is local when its peer address is loopback AND the Host header names
+// the local host (localhost, 127.0.0.1, ::1 or *.ts.net) AND no X-Forwarded-For,
+// X-Real-IP or X-Forwarded-Host header is present: a test makes a loopback client
+// remote by sending another Host (websocket.DialOptions.Host).
+//
+// After hello-ok, an invalid request frame is answered INVALID_REQUEST "invalid
+// request frame: <Ajv errors>" (id echoed, else "invalid"), unparseable JSON is
+// ignored, and connect again is "connect is only valid as the first request".
 //
 // Credentials handed to the emulator are never logged; the emulator logs nothing.
 package gatewayemu
@@ -45,17 +97,28 @@ type Options struct {
 	// "agentme-bootstrap:" + the token or password, so rotating the credential
 	// invalidates outstanding codes.
 	BootstrapSecret string
-	// AllowedOrigins is gateway.auth.allowedOrigins ("scheme://host[:port]", "*" for
-	// any). When set, authenticated HTTP APIs and control-UI WebSocket clients that
-	// send another Origin are refused. Empty allows every origin.
+	// AllowedOrigins is gateway.auth.allowedOrigins, an Agent Me addition ("scheme://
+	// host[:port]", "*" for any): when set, the authenticated HTTP APIs (/tools/invoke,
+	// bootstrap create) refuse a request that sends another Origin. Empty allows every
+	// origin. It does not apply to WebSocket clients: see ControlUIAllowedOrigins.
 	AllowedOrigins []string
+	// ControlUIAllowedOrigins is gateway.controlUi.allowedOrigins: origins ("scheme://
+	// host[:port]", compared case-insensitively, no wildcard) from which control UI
+	// and webchat WebSocket clients are accepted besides the gateway's own host.
+	ControlUIAllowedOrigins []string
+	// AllowInsecureAuth is gateway.controlUi.allowInsecureAuth: a control UI client
+	// without a device identity is accepted on the shared credential alone (and a
+	// control UI that signs in with the credential skips pairing).
+	AllowInsecureAuth bool
 	// BasePath is the control UI base path; default "/".
 	BasePath string
 	// Version is the server version reported in hello-ok; default DefaultVersion.
 	Version string
 	// Host is reported as hello-ok server.host; default "agentme-gateway".
 	Host string
-	// Clock measures uptime, bootstrap expiry and the slow start; default clock.Real.
+	// Clock measures uptime, bootstrap expiry, the slow start, the age of device
+	// signatures and of pairing requests; default clock.Real. A client that signs a
+	// device identity must sign with this clock (the gateway allows 10 minutes of skew).
 	Clock clock.Clock
 	// Tools are the tools /tools/invoke may call; default sessions_list, agents_list.
 	Tools []string
@@ -80,7 +143,7 @@ type Stats struct {
 	Refused                   int // requests answered by SetSlowStart or SetHTTP5xx
 	Connects                  int // WebSocket handshakes that ended in hello-ok
 	ConnectsRejected          int // WebSocket handshakes refused (any reason, timeouts included)
-	AuthFailures              int // wrong or missing credential, HTTP and WebSocket
+	AuthFailures              int // credentials refused: HTTP 401s and WebSocket "unauthorized: ..." (not NOT_PAIRED)
 	BootstrapCreates          int
 	BootstrapExchanges        int // successful exchanges
 	BootstrapExchangeFailures int
@@ -104,6 +167,7 @@ type faults struct {
 	toolsBroken             bool
 	originCheckBroken       bool
 	controlUIRefused        bool
+	allowInsecureAuth       bool
 	deliveryLatency         time.Duration
 }
 
@@ -128,6 +192,8 @@ type Server struct {
 	runs       map[string]*run      // idempotencyKey -> run (chat.send, agent)
 	sends      map[string]map[string]any
 	history    map[string]*session // canonical session key -> transcript
+	paired     map[string]*pairedDevice
+	pending    map[string]*pendingPairing // by request id
 	stats      Stats
 	nextMsg    int
 	closed     bool
@@ -165,6 +231,7 @@ func New(o Options) *Server {
 		o.TickInterval = DefaultTickInterval
 	}
 	o.AllowedOrigins = append([]string(nil), o.AllowedOrigins...)
+	o.ControlUIAllowedOrigins = append([]string(nil), o.ControlUIAllowedOrigins...)
 	o.Tools = append([]string(nil), o.Tools...)
 	o.Channels = append([]string(nil), o.Channels...)
 
@@ -178,6 +245,8 @@ func New(o Options) *Server {
 		runs:       map[string]*run{},
 		sends:      map[string]map[string]any{},
 		history:    map[string]*session{},
+		paired:     map[string]*pairedDevice{},
+		pending:    map[string]*pendingPairing{},
 		bootedAt:   o.Clock.Now(),
 	}
 	if o.BootstrapSecret != "" {
@@ -300,7 +369,8 @@ func (s *Server) Close() {
 // "shutdown" event and are closed with 1012, in-flight chat runs die without a final
 // event, uptime starts again from zero, the in-memory stores (used bootstrap nonces,
 // idempotency caches) are forgotten, and a configured slow start applies again.
-// Chat history survives, as session transcripts live on disk.
+// Chat history and device pairing (approved devices, their tokens, pending requests)
+// survive, as the gateway keeps them on disk.
 //
 // Restart returns at once: the old connections are already cut off from the new
 // process (no broadcasts, no new requests answered after their close) while their
@@ -375,7 +445,8 @@ func (s *Server) faults() faults {
 }
 
 // SetAuthNotEnforced makes the gateway accept any credential, a missing one included,
-// on WebSocket connect and on the HTTP APIs.
+// on WebSocket connect (as if it were a valid shared credential, so no device
+// identity is needed either, except by the control UI) and on the HTTP APIs.
 func (s *Server) SetAuthNotEnforced(on bool) { s.setFault(func(f *faults) { f.authNotEnforced = on }) }
 
 // SetUIAssetsMissing makes the control UI (and its SPA fallback) answer 503
@@ -416,18 +487,28 @@ func (s *Server) SetExchangeWrongCredential(on bool) {
 // {ok:false, error:{type:"tool_error"}}, the real gateway's answer to a tool that throws.
 func (s *Server) SetToolsBroken(on bool) { s.setFault(func(f *faults) { f.toolsBroken = on }) }
 
-// SetOriginCheckBroken removes the control UI's origin checks: a control-UI client is
-// accepted from any Origin, even a non-local one over plain HTTP, and AllowedOrigins
-// is not applied to it. A probe that checks the refusal must notice.
+// SetOriginCheckBroken removes the browser origin check of control UI and webchat
+// clients: they are accepted from any Origin (or none). The device identity and
+// pairing rules still apply. A probe that checks the refusal of a foreign origin
+// must notice.
 func (s *Server) SetOriginCheckBroken(on bool) {
 	s.setFault(func(f *faults) { f.originCheckBroken = on })
 }
 
-// SetControlUIRefused refuses every control-UI client with "control ui requires HTTPS
-// or localhost (secure context)", as a gateway behind a TLS-terminating proxy that
-// does not forward the scheme does: the page loads but cannot connect.
+// SetControlUIRefused refuses every control UI client with "control ui requires HTTPS
+// or localhost (secure context)", whatever device identity it signs: what a browser
+// outside a secure context (plain HTTP from another host, or a TLS-terminating proxy
+// the page does not see as https) gets, since it cannot sign one. The page loads but
+// cannot connect. It overrides AllowInsecureAuth.
 func (s *Server) SetControlUIRefused(on bool) {
 	s.setFault(func(f *faults) { f.controlUIRefused = on })
+}
+
+// SetAllowInsecureAuth switches gateway.controlUi.allowInsecureAuth on or off at run
+// time (Options.AllowInsecureAuth stays in force when set): a control UI client may
+// connect without a device identity on the shared credential alone.
+func (s *Server) SetAllowInsecureAuth(on bool) {
+	s.setFault(func(f *faults) { f.allowInsecureAuth = on })
 }
 
 // SetDeliveryLatency delays every chat final by d, slept on Options.Clock (a virtual

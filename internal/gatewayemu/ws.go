@@ -7,10 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -21,19 +20,13 @@ const (
 	maxBufferedBytes     = 1536 * 1024
 	writeTimeout         = 2 * time.Second
 	closeGrace           = time.Second
-	controlUIClientID    = "agentme-control-ui"
-	secureContextMessage = "control ui requires HTTPS or localhost (secure context)"
+	// closeReasonMax is the gateway's cut for close reasons (bytes).
+	closeReasonMax = 120
 )
 
-// Client ids and modes the gateway's connect schema accepts.
 var (
-	knownClientIDs = []string{
-		"cli", "gateway-client", "test", "agentme-probe", controlUIClientID,
-		"webchat", "webchat-ui", "node-host", "agentme-macos", "agentme-ios", "agentme-android",
-	}
-	knownClientModes = []string{"cli", "backend", "probe", "ui", "webchat", "node", "test"}
-	serverMethods    = []string{"health", "status", "channels.status", "send", "chat.send", "chat.history", "agent", "wake"}
-	serverEvents     = []string{"connect.challenge", "health", "tick", "shutdown", "presence", "chat", "agent"}
+	serverMethods = []string{"health", "status", "channels.status", "send", "chat.send", "chat.history", "agent", "wake"}
+	serverEvents  = []string{"connect.challenge", "health", "tick", "shutdown", "presence", "chat", "agent"}
 )
 
 // Frames of the gateway protocol. Request ids are echoed back byte for byte.
@@ -65,23 +58,14 @@ type rpcError struct {
 	Details any    `json:"details,omitempty"`
 }
 
-func invalidRequest(format string, args ...any) *rpcError {
-	return &rpcError{Code: "INVALID_REQUEST", Message: fmt.Sprintf(format, args...)}
-}
+// Error codes of the gateway protocol the emulator answers with.
+const (
+	codeInvalidRequest = "INVALID_REQUEST"
+	codeNotPaired      = "NOT_PAIRED"
+)
 
-type connectParams struct {
-	MinProtocol *int `json:"minProtocol"`
-	MaxProtocol *int `json:"maxProtocol"`
-	Client      *struct {
-		ID       string `json:"id"`
-		Version  string `json:"version"`
-		Platform string `json:"platform"`
-		Mode     string `json:"mode"`
-	} `json:"client"`
-	Auth *struct {
-		Token    *string `json:"token"`
-		Password *string `json:"password"`
-	} `json:"auth"`
+func invalidRequest(format string, args ...any) *rpcError {
+	return &rpcError{Code: codeInvalidRequest, Message: fmt.Sprintf(format, args...)}
 }
 
 // Connection states; the connect timer and the handshake race for the first change.
@@ -95,6 +79,7 @@ type wsConn struct {
 	s      *Server
 	ws     *websocket.Conn
 	connID string
+	nonce  string // of connect.challenge; a signed device identity must echo it
 	// raw is the hijacked TCP connection; closing it drops the WebSocket at once,
 	// even in the middle of a close handshake with a peer that does not read.
 	raw net.Conn
@@ -139,13 +124,12 @@ func (c *wsConn) sendEvent(event string, payload any) {
 	_ = c.write(f)
 }
 
-// close ends the connection with a close handshake, once; the reason is cut to the
-// 123 bytes a close frame can carry. A peer that does not answer the close frame
-// within closeGrace is dropped (when the connection's reader is waiting).
+// close ends the connection with a close handshake, once; the reason is cut to 120
+// bytes as the gateway cuts it (on a character boundary, where the gateway may leave
+// half a character). A peer that does not answer the close frame within closeGrace
+// is dropped (when the connection's reader is waiting).
 func (c *wsConn) close(code websocket.StatusCode, reason string) {
-	if len(reason) > 123 {
-		reason = reason[:123]
-	}
+	reason = truncateCloseReason(reason)
 	c.closeOnce.Do(func() {
 		t := time.AfterFunc(closeGrace, c.drop)
 		defer t.Stop()
@@ -182,7 +166,7 @@ func (c *wsConn) reject(id json.RawMessage, rerr *rpcError, code websocket.Statu
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
-	// The gateway applies its own origin rules per client (control UI only), so the
+	// The gateway applies its own origin rules per client (control UI and webchat), so the
 	// library's same-origin check is switched off by allowing every origin host.
 	hw := &hijackRecorder{ResponseWriter: w}
 	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{OriginPatterns: []string{"*"}})
@@ -190,7 +174,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered the HTTP request
 	}
 	ws.SetReadLimit(maxPayload)
-	c := &wsConn{s: s, ws: ws, raw: hw.conn, connID: randomID()}
+	c := &wsConn{s: s, ws: ws, raw: hw.conn, connID: newUUID(), nonce: newUUID()}
 	defer ws.CloseNow()
 
 	s.mu.Lock()
@@ -206,7 +190,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	c.sendEvent("connect.challenge", map[string]any{"nonce": randomID(), "ts": s.nowMs()})
+	c.sendEvent("connect.challenge", map[string]any{"nonce": c.nonce, "ts": s.nowMs()})
 	timer := time.AfterFunc(s.opts.ConnectTimeout, func() {
 		s.inline(func() {
 			c.mu.Lock()
@@ -216,7 +200,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 			}
 			c.mu.Unlock()
 			if waiting {
-				c.reject(nil, nil, websocket.StatusNormalClosure, "connect timeout")
+				c.reject(nil, nil, websocket.StatusNormalClosure, "") // as the gateway: no reason
 			}
 		})
 	})
@@ -236,8 +220,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // handshake reads the connect request and answers hello-ok or a refusal.
 func (c *wsConn) handshake(r *http.Request) bool {
-	s := c.s
-	typ, data, err := c.ws.Read(context.Background())
+	_, data, err := c.ws.Read(context.Background()) // binary frames are read as text, as the gateway does
 	c.mu.Lock()
 	timedOut := c.state == stateTimedOut
 	c.state = stateConnecting
@@ -246,53 +229,41 @@ func (c *wsConn) handshake(r *http.Request) bool {
 		return false // closed by the peer, the connect timer, Restart or Close
 	}
 
-	if typ != websocket.MessageText || !json.Valid(data) {
-		c.reject(nil, nil, websocket.StatusNormalClosure, "invalid JSON")
+	v, err := parseJSON(data)
+	if err != nil {
+		// JSON.parse threw: the gateway closes with its default 1000 and no reason.
+		c.reject(nil, nil, websocket.StatusNormalClosure, "")
+		return false
+	}
+	if validate(requestFrameSchema, v) != "" {
+		c.reject(nil, nil, websocket.StatusPolicyViolation, "invalid request frame")
 		return false
 	}
 	var f reqFrame
-	if err := json.Unmarshal(data, &f); err != nil || f.Type != "req" || f.Method != "connect" {
+	_ = json.Unmarshal(data, &f) // valid by the schema
+	if f.Method != "connect" {
 		msg := "invalid handshake: first request must be connect"
 		c.reject(f.ID, invalidRequest("%s", msg), websocket.StatusPolicyViolation, msg)
 		return false
 	}
-	var p connectParams
-	if err := json.Unmarshal(f.Params, &p); err != nil || p.MinProtocol == nil || p.MaxProtocol == nil ||
-		p.Client == nil || p.Client.ID == "" || p.Client.Version == "" || p.Client.Platform == "" || p.Client.Mode == "" {
-		c.reject(f.ID, invalidRequest("invalid connect params: minProtocol, maxProtocol and client{id, version, platform, mode} are required"),
-			websocket.StatusPolicyViolation, "invalid connect params")
-		return false
-	}
-	if *p.MinProtocol > ProtocolVersion || *p.MaxProtocol < ProtocolVersion {
-		rerr := invalidRequest("protocol mismatch")
-		rerr.Details = map[string]any{"expectedProtocol": ProtocolVersion}
-		c.reject(f.ID, rerr, websocket.StatusProtocolError, "protocol mismatch")
-		return false
-	}
-	if !contains(knownClientIDs, p.Client.ID) {
-		c.reject(f.ID, invalidRequest("invalid connect params: at /client/id: must be equal to one of the allowed values"),
-			websocket.StatusPolicyViolation, "invalid connect params: unknown client id")
-		return false
-	}
-	if !contains(knownClientModes, p.Client.Mode) {
-		c.reject(f.ID, invalidRequest("invalid connect params: at /client/mode: must be equal to one of the allowed values"),
-			websocket.StatusPolicyViolation, "invalid connect params: unknown client mode")
-		return false
-	}
-	fl := s.faults()
-	if isControlUI(p.Client.ID, p.Client.Mode) {
-		if msg := s.controlUIRefusal(r, fl); msg != "" {
-			c.reject(f.ID, invalidRequest("%s", msg), websocket.StatusPolicyViolation, msg)
-			return false
-		}
-	}
-	if msg := s.wsAuthFailure(p, fl); msg != "" {
-		s.count(func(st *Stats) { st.AuthFailures++ })
-		s.metrics.authFailures.WithLabelValues("ws").Inc()
+	if problems := validate(connectParamsSchema, v.obj["params"]); problems != "" {
+		msg := "invalid connect params: " + problems
 		c.reject(f.ID, invalidRequest("%s", msg), websocket.StatusPolicyViolation, msg)
 		return false
 	}
+	var p connectParams
+	_ = json.Unmarshal(f.Params, &p) // valid by the schema
+	auth, rerr, code := c.s.admit(r, &p, c.nonce)
+	if rerr != nil {
+		c.reject(f.ID, rerr, code, rerr.Message)
+		return false
+	}
+	return c.hello(f.ID, auth)
+}
 
+// hello sends hello-ok and the first health event; auth is the device block or nil.
+func (c *wsConn) hello(id json.RawMessage, auth map[string]any) bool {
+	s := c.s
 	s.mu.Lock()
 	if _, current := s.conns[c]; !current {
 		s.mu.Unlock()
@@ -315,6 +286,9 @@ func (c *wsConn) handshake(r *http.Request) bool {
 			"tickIntervalMs":   max(s.opts.TickInterval, 0).Milliseconds(),
 		},
 	}
+	if auth != nil {
+		hello["auth"] = auth
+	}
 	health := s.healthLocked()
 	s.stats.Connects++
 	s.mu.Unlock()
@@ -327,116 +301,50 @@ func (c *wsConn) handshake(r *http.Request) bool {
 	c.mu.Lock()
 	c.ready = true
 	c.mu.Unlock()
-	_ = c.write(resFrame{Type: "res", ID: f.ID, OK: true, Payload: hello})
+	_ = c.write(resFrame{Type: "res", ID: id, OK: true, Payload: hello})
 	c.seq++
 	_ = c.write(eventFrame{Type: "event", Event: "health", Payload: health, Seq: c.seq})
 	c.writeMu.Unlock()
 	return true
 }
 
-func isControlUI(id, mode string) bool {
-	return id == controlUIClientID || mode == "ui" || mode == "webchat"
-}
-
-// controlUIRefusal applies the control UI's origin rules: a browser client needs a
-// secure context (TLS, a proxy that says https, or a loopback origin) and, when
-// configured, an allowed Origin.
-func (s *Server) controlUIRefusal(r *http.Request, fl faults) string {
-	if fl.controlUIRefused {
-		return secureContextMessage
-	}
-	if fl.originCheckBroken {
-		return ""
-	}
-	origin := r.Header.Get("Origin")
-	secure := r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-	if !secure {
-		if origin != "" {
-			secure = isLoopbackOrigin(origin)
-		} else {
-			secure = isLoopbackAddr(r.RemoteAddr)
-		}
-	}
-	if !secure {
-		return secureContextMessage
-	}
-	if !s.originAllowed(origin) {
-		return "origin not allowed (open the Control UI from the gateway host or allow it in gateway.auth.allowedOrigins)"
-	}
-	return ""
-}
-
-func isLoopbackOrigin(origin string) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	h := u.Hostname()
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
-func isLoopbackAddr(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		host = addr
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
-// wsAuthFailure is the refusal message for a connect's credential, or "".
-func (s *Server) wsAuthFailure(p connectParams, fl faults) string {
-	if fl.authNotEnforced {
-		return ""
-	}
-	kind, field := "password", (*string)(nil)
-	if s.tokenMode() {
-		kind = "token"
-	}
-	if p.Auth != nil {
-		field = p.Auth.Password
-		if s.tokenMode() {
-			field = p.Auth.Token
-		}
-	}
-	hint := fmt.Sprintf("(set gateway.remote.%s to match gateway.auth.%s)", kind, kind)
-	switch {
-	case field == nil || *field == "":
-		return fmt.Sprintf("unauthorized: gateway %s missing %s", kind, hint)
-	case !secretEqual(*field, s.cred):
-		return fmt.Sprintf("unauthorized: gateway %s mismatch %s", kind, hint)
-	}
-	return ""
-}
-
 // serve reads requests after hello-ok until the connection ends.
 func (c *wsConn) serve() {
 	for {
-		typ, data, err := c.ws.Read(context.Background())
+		_, data, err := c.ws.Read(context.Background())
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText || !json.Valid(data) {
-			c.close(websocket.StatusNormalClosure, "invalid JSON")
-			return
+		v, err := parseJSON(data)
+		if err != nil {
+			continue // the gateway logs a parse error and keeps a connected client
 		}
-		var f reqFrame
-		if err := json.Unmarshal(data, &f); err != nil || f.Type != "req" || f.Method == "" {
-			if len(f.ID) > 0 {
-				c.respond(f.ID, nil, invalidRequest("invalid request frame"))
-			}
+		if problems := validate(requestFrameSchema, v); problems != "" {
+			c.respond(invalidFrameID(data, v), nil, invalidRequest("invalid request frame: %s", problems))
 			continue
 		}
+		var f reqFrame
+		_ = json.Unmarshal(data, &f) // valid by the schema
 		if f.Method == "connect" {
-			c.respond(f.ID, nil, invalidRequest("already connected"))
+			c.respond(f.ID, nil, invalidRequest("connect is only valid as the first request"))
 			continue
 		}
 		c.s.dispatch(c, f)
 	}
+}
+
+// invalidFrameID is the id the gateway answers an invalid frame with: the frame's
+// own "id" whatever its type (parsed?.id), else "invalid".
+func invalidFrameID(data []byte, v *jsonValue) json.RawMessage {
+	if v.kind == jsonObject {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(data, &m) == nil {
+			if id, ok := m["id"]; ok && string(id) != "null" {
+				return id
+			}
+		}
+	}
+	return json.RawMessage(`"invalid"`)
 }
 
 func (c *wsConn) tick(done <-chan struct{}) {
@@ -468,4 +376,15 @@ func (s *Server) broadcast(event string, payload any) {
 			c.sendEvent(event, payload)
 		}
 	}
+}
+
+func truncateCloseReason(reason string) string {
+	if len(reason) <= closeReasonMax {
+		return reason
+	}
+	cut := closeReasonMax
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut]
 }

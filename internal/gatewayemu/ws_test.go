@@ -69,70 +69,98 @@ func TestHandshakeFailures(t *testing.T) {
 			p["client"] = map[string]any{"id": id, "version": "1", "platform": "web", "mode": mode}
 		}
 	}
+	set := func(k string, v any) func(map[string]any) { return func(p map[string]any) { p[k] = v } }
+	setClient := func(k string, v any) func(map[string]any) {
+		return func(p map[string]any) { p["client"].(map[string]any)[k] = v }
+	}
+	const (
+		tokenHint = " (provide gateway auth token)"
+		badID     = "invalid connect params: at /client/id: must be equal to constant; at /client/id: must match a schema in anyOf"
+		// json.Marshal sorts map keys; the errors follow the frame's key order
+		manyExtras = "invalid connect params: at root: unexpected property 'extraPropertyNumberOne'; at root: unexpected property 'extraPropertyNumberThree'; at root: unexpected property 'extraPropertyNumberTwo'"
+	)
 	tests := []struct {
 		name       string
 		opts       Options
 		setup      func(*Server)
 		header     http.Header
-		tls        bool
 		first      any // frame sent first; nil sends nothing
 		wantCode   websocket.StatusCode
-		wantReason string
-		wantError  string // message of the res error; "" means no res expected
+		wantReason string // exact close reason
+		wantErr    string // exact message of the res error; "" means no res before the close
+		wantErrTyp string // error code; INVALID_REQUEST unless set
 		wantAuth   int    // AuthFailures after
 		wantOK     bool
 	}{
-		{name: "wrong token", first: req("connect", params(func(p map[string]any) { p["auth"] = map[string]any{"token": "wrong"} })),
-			wantCode: 1008, wantReason: "unauthorized: gateway token mismatch", wantError: "unauthorized: gateway token mismatch (set gateway.remote.token to match gateway.auth.token)", wantAuth: 1},
-		{name: "missing auth", first: req("connect", params(func(p map[string]any) { delete(p, "auth") })),
-			wantCode: 1008, wantReason: "unauthorized: gateway token missing", wantError: "unauthorized: gateway token missing", wantAuth: 1},
-		{name: "password sent in token mode", first: req("connect", params(func(p map[string]any) { p["auth"] = map[string]any{"password": testToken} })),
-			wantCode: 1008, wantReason: "unauthorized: gateway token missing", wantError: "unauthorized: gateway token missing", wantAuth: 1},
-		{name: "wrong password", opts: Options{Password: "pw-1"}, first: req("connect", params(func(p map[string]any) { p["auth"] = map[string]any{"password": "pw-2"} })),
-			wantCode: 1008, wantReason: "unauthorized: gateway password mismatch", wantError: "unauthorized: gateway password mismatch", wantAuth: 1},
-		{name: "right password", opts: Options{Password: "pw-1"}, first: req("connect", params(func(p map[string]any) { p["auth"] = map[string]any{"password": "pw-1"} })), wantOK: true},
+		{name: "wrong token", first: req("connect", params(set("auth", map[string]any{"token": "wrong"}))),
+			wantCode: 1008, wantReason: "unauthorized: gateway token mismatch" + tokenHint, wantErr: "unauthorized: gateway token mismatch" + tokenHint, wantAuth: 1},
+		{name: "wrong token from a CLI client names gateway.remote.token", first: req("connect", params(func(p map[string]any) {
+			client("cli", "cli")(p)
+			p["auth"] = map[string]any{"token": "wrong"}
+		})),
+			wantCode: 1008, wantReason: "unauthorized: gateway token mismatch (set gateway.remote.token to match gateway.auth.token)",
+			wantErr: "unauthorized: gateway token mismatch (set gateway.remote.token to match gateway.auth.token)", wantAuth: 1},
+		{name: "no auth and no device", first: req("connect", params(func(p map[string]any) { delete(p, "auth") })),
+			wantCode: 1008, wantReason: "device identity required", wantErr: "device identity required", wantErrTyp: "NOT_PAIRED"},
+		{name: "empty token counts as no auth", first: req("connect", params(set("auth", map[string]any{"token": ""}))),
+			wantCode: 1008, wantReason: "device identity required", wantErr: "device identity required", wantErrTyp: "NOT_PAIRED"},
+		{name: "password sent in token mode", first: req("connect", params(set("auth", map[string]any{"password": testToken}))),
+			wantCode: 1008, wantReason: "unauthorized: gateway token missing" + tokenHint, wantErr: "unauthorized: gateway token missing" + tokenHint, wantAuth: 1},
+		{name: "wrong password", opts: Options{Password: "pw-1"}, first: req("connect", params(set("auth", map[string]any{"password": "pw-2"}))),
+			wantCode: 1008, wantReason: "unauthorized: gateway password mismatch (provide gateway auth password)",
+			wantErr: "unauthorized: gateway password mismatch (provide gateway auth password)", wantAuth: 1},
+		{name: "right password", opts: Options{Password: "pw-1"}, first: req("connect", params(set("auth", map[string]any{"password": "pw-1"}))), wantOK: true},
 		{name: "auth not enforced accepts a wrong token", setup: func(s *Server) { s.SetAuthNotEnforced(true) },
-			first: req("connect", params(func(p map[string]any) { p["auth"] = map[string]any{"token": "wrong"} })), wantOK: true},
+			first: req("connect", params(set("auth", map[string]any{"token": "wrong"}))), wantOK: true},
 		{name: "auth not enforced accepts no auth", setup: func(s *Server) { s.SetAuthNotEnforced(true) },
 			first: req("connect", params(func(p map[string]any) { delete(p, "auth") })), wantOK: true},
 		{name: "protocol too new", first: req("connect", params(func(p map[string]any) { p["minProtocol"], p["maxProtocol"] = 4, 5 })),
-			wantCode: 1002, wantReason: "protocol mismatch", wantError: "protocol mismatch"},
+			wantCode: 1002, wantReason: "protocol mismatch", wantErr: "protocol mismatch"},
 		{name: "protocol too old", first: req("connect", params(func(p map[string]any) { p["minProtocol"], p["maxProtocol"] = 1, 2 })),
-			wantCode: 1002, wantReason: "protocol mismatch", wantError: "protocol mismatch"},
+			wantCode: 1002, wantReason: "protocol mismatch", wantErr: "protocol mismatch"},
 		{name: "protocol range containing 3", first: req("connect", params(func(p map[string]any) { p["minProtocol"], p["maxProtocol"] = 2, 4 })), wantOK: true},
 		{name: "non-JSON", first: "hello gateway", wantCode: 1000},
 		{name: "first request not connect", first: req("health", map[string]any{}),
-			wantCode: 1008, wantReason: "invalid handshake: first request must be connect", wantError: "invalid handshake"},
-		{name: "JSON but not a frame", first: `[1,2]`, wantCode: 1008, wantReason: "invalid handshake"},
-		{name: "unknown client id", first: req("connect", params(client("my-bot", "cli"))),
-			wantCode: 1008, wantReason: "invalid connect params: unknown client id", wantError: "/client/id"},
-		{name: "unknown client mode", first: req("connect", params(client("cli", "operator"))),
-			wantCode: 1008, wantReason: "invalid connect params: unknown client mode", wantError: "/client/mode"},
+			wantCode: 1008, wantReason: "invalid handshake: first request must be connect", wantErr: "invalid handshake: first request must be connect"},
+		{name: "JSON but not a frame", first: `[1,2]`, wantCode: 1008, wantReason: "invalid request frame"},
+		{name: "frame with an extra property", first: map[string]any{"type": "req", "id": "1", "method": "connect", "params": params(nil), "meta": 1},
+			wantCode: 1008, wantReason: "invalid request frame"},
+		{name: "frame with a numeric id", first: map[string]any{"type": "req", "id": 1, "method": "connect", "params": params(nil)},
+			wantCode: 1008, wantReason: "invalid request frame"},
+		{name: "frame with an empty id", first: map[string]any{"type": "req", "id": "", "method": "connect", "params": params(nil)},
+			wantCode: 1008, wantReason: "invalid request frame"},
+		{name: "frame of another type", first: map[string]any{"type": "request", "id": "1", "method": "connect", "params": params(nil)},
+			wantCode: 1008, wantReason: "invalid request frame"},
+		{name: "connect without params", first: map[string]any{"type": "req", "id": "1", "method": "connect"},
+			wantCode: 1008, wantReason: "invalid connect params: must be object", wantErr: "invalid connect params: must be object"},
+		{name: "unknown client id", first: req("connect", params(client("my-bot", "cli"))), wantCode: 1008, wantReason: badID, wantErr: badID},
+		{name: "upstream client id", first: req("connect", params(client("openclaw-probe", "probe"))), wantCode: 1008, wantReason: badID, wantErr: badID},
+		{name: "unknown client mode", first: req("connect", params(client("cli", "operator"))), wantCode: 1008,
+			wantReason: "invalid connect params: at /client/mode: must be equal to constant; at /client/mode: must match a schema in anyOf",
+			wantErr:    "invalid connect params: at /client/mode: must be equal to constant; at /client/mode: must match a schema in anyOf"},
+		{name: "unknown params property", first: req("connect", params(set("foo", 1))), wantCode: 1008,
+			wantReason: "invalid connect params: at root: unexpected property 'foo'", wantErr: "invalid connect params: at root: unexpected property 'foo'"},
+		{name: "unknown client property", first: req("connect", params(setClient("os", "linux"))), wantCode: 1008,
+			wantReason: "invalid connect params: at /client: unexpected property 'os'", wantErr: "invalid connect params: at /client: unexpected property 'os'"},
+		{name: "unknown auth property", first: req("connect", params(set("auth", map[string]any{"token": testToken, "user": "me"}))), wantCode: 1008,
+			wantReason: "invalid connect params: at /auth: unexpected property 'user'", wantErr: "invalid connect params: at /auth: unexpected property 'user'"},
+		{name: "unknown device property", first: req("connect", params(set("device", map[string]any{"id": "a", "publicKey": "b", "signature": "c", "signedAt": 1, "alg": "x"}))),
+			wantCode: 1008, wantReason: "invalid connect params: at /device: unexpected property 'alg'", wantErr: "invalid connect params: at /device: unexpected property 'alg'"},
+		{name: "optional client fields are allowed", first: req("connect", params(func(p map[string]any) {
+			cl := p["client"].(map[string]any)
+			cl["displayName"], cl["instanceId"], cl["deviceFamily"], cl["modelIdentifier"] = "smoke", "i-1", "Linux", "x64"
+			p["caps"], p["locale"], p["userAgent"], p["role"] = []string{"tool-events"}, "en", "release-action", "operator"
+		})), wantOK: true},
 		{name: "missing client", first: req("connect", params(func(p map[string]any) { delete(p, "client") })),
-			wantCode: 1008, wantReason: "invalid connect params", wantError: "invalid connect params"},
-		{name: "no connect in time", opts: Options{ConnectTimeout: 50 * time.Millisecond}, wantCode: 1000, wantReason: "connect timeout"},
-		{name: "control UI from a non-local origin over plain HTTP",
-			header: http.Header{"Origin": {"http://gateway.example.com"}}, first: req("connect", params(client(controlUIClientID, "ui"))),
-			wantCode: 1008, wantReason: secureContextMessage, wantError: secureContextMessage},
-		{name: "webchat from a non-local origin over plain HTTP",
-			header: http.Header{"Origin": {"http://gateway.example.com"}}, first: req("connect", params(client("webchat", "webchat"))),
-			wantCode: 1008, wantReason: secureContextMessage, wantError: secureContextMessage},
-		{name: "control UI from a loopback origin", header: http.Header{"Origin": {"http://127.0.0.1:18789"}},
-			first: req("connect", params(client(controlUIClientID, "ui"))), wantOK: true},
-		{name: "control UI from localhost", header: http.Header{"Origin": {"http://localhost:5173"}},
-			first: req("connect", params(client(controlUIClientID, "webchat"))), wantOK: true},
-		{name: "control UI behind a proxy that says https", header: http.Header{"Origin": {"https://gateway.example.com"}, "X-Forwarded-Proto": {"https"}},
-			first: req("connect", params(client(controlUIClientID, "ui"))), wantOK: true},
-		{name: "control UI over TLS", tls: true, header: http.Header{"Origin": {"https://gateway.example.com"}},
-			first: req("connect", params(client(controlUIClientID, "ui"))), wantOK: true},
-		{name: "origin check broken accepts a non-local origin", setup: func(s *Server) { s.SetOriginCheckBroken(true) },
-			header: http.Header{"Origin": {"http://gateway.example.com"}}, first: req("connect", params(client(controlUIClientID, "ui"))), wantOK: true},
-		{name: "control UI refused even from loopback", setup: func(s *Server) { s.SetControlUIRefused(true) },
-			header: http.Header{"Origin": {"http://127.0.0.1:18789"}}, first: req("connect", params(client(controlUIClientID, "ui"))),
-			wantCode: 1008, wantReason: secureContextMessage, wantError: secureContextMessage},
-		{name: "control UI from an origin outside allowedOrigins", opts: Options{AllowedOrigins: []string{"http://localhost:5173"}},
-			header: http.Header{"Origin": {"http://127.0.0.1:18789"}}, first: req("connect", params(client(controlUIClientID, "ui"))),
-			wantCode: 1008, wantReason: "origin not allowed", wantError: "origin not allowed"},
+			wantCode: 1008, wantReason: "invalid connect params: must have required property 'client'", wantErr: "invalid connect params: must have required property 'client'"},
+		{name: "long errors are cut in the close reason only", first: req("connect", params(func(p map[string]any) {
+			p["extraPropertyNumberOne"], p["extraPropertyNumberTwo"], p["extraPropertyNumberThree"] = 1, 2, 3
+		})), wantCode: 1008, wantReason: manyExtras[:120], wantErr: manyExtras},
+		{name: "unknown role", first: req("connect", params(set("role", "admin"))),
+			wantCode: 1008, wantReason: "invalid role", wantErr: "invalid role"},
+		{name: "no connect in time", opts: Options{ConnectTimeout: 50 * time.Millisecond}, wantCode: 1000},
+		{name: "ui mode is not the control UI", header: http.Header{"Origin": {"http://gateway.example.com"}},
+			first: req("connect", params(client("cli", "ui"))), wantOK: true},
 		{name: "a CLI client ignores origin rules", header: http.Header{"Origin": {"http://gateway.example.com"}},
 			first: req("connect", params(client("cli", "cli"))), wantOK: true},
 	}
@@ -141,18 +169,12 @@ func TestHandshakeFailures(t *testing.T) {
 			if tt.opts.Token == "" && tt.opts.Password == "" {
 				tt.opts.Token = testToken
 			}
-			s := New(tt.opts)
-			if tt.tls {
-				s.StartTLS()
-			} else {
-				s.Start()
-			}
-			t.Cleanup(s.Close)
+			s, _ := start(t, tt.opts)
 			if tt.setup != nil {
 				tt.setup(s)
 			}
 			c := dial(t, s, tt.header)
-			require.Equal(t, "connect.challenge", c.read()["event"])
+			c.challenge()
 			if tt.first != nil {
 				c.sendRaw(tt.first)
 			}
@@ -160,21 +182,25 @@ func TestHandshakeFailures(t *testing.T) {
 				res := c.read()
 				require.Equal(t, true, res["ok"], "%v", res["error"])
 				assert.Equal(t, "hello-ok", res.str("payload", "type"))
+				assert.Nil(t, res.get("payload", "auth"), "no device, no device token")
 				assert.Equal(t, 1, s.Stats().Connects)
 				return
 			}
-			if tt.wantError != "" {
+			if tt.wantErr != "" {
 				res := c.read()
 				assert.Equal(t, "res", res["type"])
 				assert.Equal(t, "1", res["id"])
 				assert.Equal(t, false, res["ok"])
-				assert.Equal(t, "INVALID_REQUEST", res.str("error", "code"))
-				assert.Contains(t, res.str("error", "message"), tt.wantError)
+				code := tt.wantErrTyp
+				if code == "" {
+					code = "INVALID_REQUEST"
+				}
+				assert.Equal(t, code, res.str("error", "code"))
+				assert.Equal(t, tt.wantErr, res.str("error", "message"))
 			}
-			code, reason := c.closed()
+			code, reason := c.closed() // fails the test if any other frame came first
 			assert.Equal(t, tt.wantCode, code)
-			assert.Contains(t, reason, tt.wantReason)
-			assert.NotContains(t, reason, testToken)
+			assert.Equal(t, tt.wantReason, reason)
 			st := s.Stats()
 			assert.Equal(t, tt.wantAuth, st.AuthFailures)
 			assert.Zero(t, st.Connects)
@@ -393,15 +419,42 @@ func TestTicks(t *testing.T) {
 func TestAfterHandshake(t *testing.T) {
 	s, _ := start(t, Options{})
 	c, _ := connect(t, s)
-	again := c.call("connect", probeConnect(map[string]any{"token": testToken}))
-	assert.Equal(t, false, again["ok"])
+	tests := []struct {
+		name    string
+		frame   any
+		wantID  any
+		wantMsg string
+	}{
+		{name: "connect again", frame: req("connect", probeConnect(map[string]any{"token": testToken})), wantID: "1",
+			wantMsg: "connect is only valid as the first request"},
+		{name: "not a request", frame: map[string]any{"type": "bogus", "id": "x1"}, wantID: "x1",
+			wantMsg: "invalid request frame: must have required property 'method'; at /type: must be equal to constant"},
+		{name: "extra property", frame: map[string]any{"type": "req", "id": "x2", "method": "health", "params": map[string]any{}, "extra": true}, wantID: "x2",
+			wantMsg: "invalid request frame: at root: unexpected property 'extra'"},
+		{name: "numeric id is echoed", frame: map[string]any{"type": "req", "id": 7, "method": "health"}, wantID: float64(7),
+			wantMsg: "invalid request frame: at /id: must be string"},
+		{name: "no id", frame: map[string]any{"type": "req", "method": "health"}, wantID: "invalid",
+			wantMsg: "invalid request frame: must have required property 'id'"},
+		{name: "not an object", frame: `[1]`, wantID: "invalid", wantMsg: "invalid request frame: must be object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c.t = t
+			c.sendRaw(tt.frame)
+			res := c.readUntil(func(f frame) bool { return f["type"] == "res" })
+			assert.Equal(t, tt.wantID, res["id"])
+			assert.Equal(t, false, res["ok"])
+			assert.Equal(t, "INVALID_REQUEST", res.str("error", "code"))
+			assert.Equal(t, tt.wantMsg, res.str("error", "message"))
+		})
+	}
+	c.t = t
 
-	c.sendRaw(map[string]any{"type": "bogus", "id": "x1"})
-	assert.Equal(t, false, c.response("x1")["ok"])
-
-	c.sendRaw("{not json")
-	code, _ := c.closed()
-	assert.Equal(t, websocket.StatusNormalClosure, code)
+	c.sendRaw("{not json") // the gateway ignores it and keeps the client
+	assert.Equal(t, true, c.call("health", nil)["ok"])
+	require.NoError(t, c.c.Write(ctxT(t), websocket.MessageBinary, []byte(`{"type":"req","id":"b1","method":"health"}`)))
+	assert.Equal(t, true, c.response("b1")["ok"], "a binary frame is read as text")
+	assert.Zero(t, s.Stats().ConnectsRejected)
 }
 
 func TestCloseDropsConnections(t *testing.T) {

@@ -119,14 +119,15 @@ func emuCases() []emuCase {
 			failing: map[string]string{smoke.ProbeControlUI: "the image was built without the control UI assets"}},
 		{name: "control UI refused (secure context)", setup: func(e *gatewayemu.Server) { e.SetControlUIRefused(true) },
 			verdict: smoke.VerdictFail, ready: true,
-			failing: map[string]string{smoke.ProbeControlUI: "browsers only give the control UI a secure context over HTTPS or on localhost"}},
-		{name: "non-local origin over plain HTTP", opts: func(o *smoke.Options) { o.Origin = "http://gateway.example" },
+			failing: map[string]string{smoke.ProbeControlUI: "without a valid signed device identity"}},
+		{name: "control UI from an origin the gateway does not allow", opts: func(o *smoke.Options) { o.Origin = "http://gateway.example" },
 			verdict: smoke.VerdictFail, ready: true,
-			failing: map[string]string{smoke.ProbeControlUI: "from origin http://gateway.example over plain HTTP"}},
+			failing: map[string]string{smoke.ProbeControlUI: "add it to gateway.controlUi.allowedOrigins"}},
 		{name: "origin not in allowedOrigins", emu: gatewayemu.Options{AllowedOrigins: []string{"https://ops.example"}},
 			verdict: smoke.VerdictFail, ready: true,
+			// gateway.auth.allowedOrigins guards the HTTP APIs; the control UI at the
+			// gateway's own origin is still allowed.
 			failing: map[string]string{
-				smoke.ProbeControlUI: "gateway.auth.allowedOrigins",
 				smoke.ProbeBootstrap: "gateway.auth.allowedOrigins",
 			},
 			check: func(t *testing.T, rep *smoke.Report, _ *gatewayemu.Server, _ *recorder) {

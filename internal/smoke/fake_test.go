@@ -378,7 +378,9 @@ func TestProbeDetails(t *testing.T) {
 // What the probes send, seen by a recording proxy in front of the emulator: never a
 // /health request, never the credential in a URL, Origin and Bearer where they belong.
 func TestWhatProbesSend(t *testing.T) {
-	emu := gatewayemu.New(gatewayemu.Options{Token: testToken, TickInterval: -1})
+	// The gateway checks the control UI device's signature time against its clock: share it.
+	vc := clock.NewVirtual(epoch)
+	emu := gatewayemu.New(gatewayemu.Options{Token: testToken, TickInterval: -1, Clock: vc})
 	t.Cleanup(emu.Close)
 	type seen struct {
 		method, path, query, auth, origin, upgrade string
@@ -394,7 +396,7 @@ func TestWhatProbesSend(t *testing.T) {
 	t.Cleanup(srv.Close)
 	u, err := url.Parse(srv.URL)
 	require.NoError(t, err)
-	rep, err := smoke.Run(context.Background(), smoke.Options{URL: u, Token: testToken, Clock: clock.NewVirtual(epoch)})
+	rep, err := smoke.Run(context.Background(), smoke.Options{URL: u, Token: testToken, Clock: vc})
 	require.NoError(t, err)
 	require.Equal(t, smoke.VerdictPass, rep.Verdict, "%+v", rep.Probes)
 

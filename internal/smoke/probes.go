@@ -47,11 +47,17 @@ func (s *session) connectFailure(step string, f *failure, cl client) outcome {
 	}
 	msg := strings.ToLower(f.detail)
 	switch {
-	case strings.Contains(msg, "secure context") || strings.Contains(msg, "requires https"):
-		out.detail += fmt.Sprintf(": browsers only give the control UI a secure context over HTTPS or on localhost, so the gateway refuses a control UI client from origin %s over plain HTTP; serve the gateway behind TLS (https://) or open it via localhost",
-			cl.origin)
+	case f.rpc != nil && (f.rpc.Code == "NOT_PAIRED" || strings.Contains(msg, "pairing required")):
+		approve := "approve the pending device on the gateway"
+		if id := f.rpc.Details.RequestID; id != "" {
+			approve = fmt.Sprintf("approve pairing request %s on the gateway (agentme devices approve %s)", s.red.clean(id, 80), s.red.clean(id, 80))
+		}
+		out.detail += ": the gateway pairs control UI devices and this smoke device is not paired yet (loopback clients are paired automatically); " +
+			approve + " once: the device is derived from the credential, so it stays paired until the credential changes"
+	case strings.Contains(msg, "secure context") || strings.Contains(msg, "requires https") || strings.Contains(msg, "device identity"):
+		out.detail += ": the gateway refuses a control UI client without a valid signed device identity (whatever the transport); this probe signs one, so the gateway rejected its signature or needs gateway.controlUi.allowInsecureAuth; check the gateway logs for the device error"
 	case strings.Contains(msg, "origin"):
-		out.detail += fmt.Sprintf(": the gateway does not allow Origin %s; add it to the gateway's allowed origins (gateway.auth.allowedOrigins) or set the smoke origin to an allowed one", cl.origin)
+		out.detail += fmt.Sprintf(": the gateway does not allow Origin %s for the control UI; add it to gateway.controlUi.allowedOrigins or set the smoke origin to one the gateway allows (the gateway's own host is always allowed)", cl.origin)
 	case strings.Contains(msg, "mismatch") || strings.Contains(msg, "unauthorized") || strings.Contains(msg, "auth"):
 		out.detail += fmt.Sprintf(": the configured %s does not match gateway.auth.%s of the deployed gateway (or the gateway runs in the other auth mode); check the secret named by the environment's %s-env",
 			s.cred.kind, s.cred.kind, s.cred.kind)
@@ -273,8 +279,8 @@ func (s *session) probeBootstrap(ctx context.Context) outcome {
 		return failed("%s was refused for Origin %s (403): add that origin to gateway.auth.allowedOrigins, or set the smoke origin to one that is allowed", createStep, s.origin)
 	case res.status == http.StatusBadRequest && strings.Contains(errorText(res.body), "secret unavailable"):
 		return failed("%s answered 400 \"bootstrap secret unavailable\": the gateway has no bootstrap secret; set AGENTME_BOOTSTRAP_SECRET, or configure the gateway token/password it derives the secret from", createStep)
-	case res.status == http.StatusNotFound:
-		return failed("%s answered 404: no bootstrap endpoint; the deployed gateway predates bootstrap links, or the URL points at something else", createStep)
+	case res.status == http.StatusNotFound || res.status == http.StatusMethodNotAllowed:
+		return failed("%s answered %d: no bootstrap endpoint; the deployed gateway predates bootstrap links (upstream gateways have none), or the URL points at something else", createStep, res.status)
 	case res.status != http.StatusOK:
 		f := s.httpStatusFailure(createStep, res.status, res.body)
 		return outcome{detail: f.detail, transient: f.transient}
@@ -303,8 +309,14 @@ func (s *session) probeBootstrap(ctx context.Context) outcome {
 		return outcome{detail: f.detail, transient: f.transient}
 	}
 	status := res.status
-	clear(res.body) // a 200 here carries the credential: never read it
-	if status >= 200 && status < 300 {
+	// A 200 here may carry the credential: only the ok flag is read, then the body is
+	// wiped. A 2xx that is not {ok:true} (an SPA page for an unknown path) is no exchange.
+	var tamperedAnswer struct {
+		OK bool `json:"ok"`
+	}
+	_ = json.Unmarshal(res.body, &tamperedAnswer)
+	clear(res.body)
+	if status >= 200 && status < 300 && tamperedAnswer.OK {
 		return failed("bootstrap code signatures are not verified: a code with a tampered signature was exchanged for the gateway credential (HTTP %d); rotate the credential and fix the gateway before release", status)
 	}
 	if o, refused := s.refusal(status, exchangeStep+" with a tampered code"); !refused {

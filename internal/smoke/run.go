@@ -293,7 +293,8 @@ func (s *session) readyCheck(ctx context.Context) *failure {
 		return f
 	}
 	defer c.close()
-	return c.awaitChallenge(ctx)
+	_, f = c.awaitChallenge(ctx)
+	return f
 }
 
 // runProbe runs one probe, retrying a transient failure up to maxAttempts in all.

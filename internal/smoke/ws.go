@@ -2,7 +2,11 @@ package smoke
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +14,8 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -19,21 +25,33 @@ const (
 	maxPending  = 512     // events kept while waiting for an answer
 )
 
-// frame is one message of the gateway protocol: a req, a res or an event.
+// frame is one message the gateway sends: a res or an event.
 type frame struct {
 	Type    string          `json:"type"`
 	ID      json.RawMessage `json:"id,omitempty"`
-	Method  string          `json:"method,omitempty"`
-	Params  any             `json:"params,omitempty"`
 	OK      bool            `json:"ok"`
 	Payload json.RawMessage `json:"payload,omitempty"`
 	Error   *rpcError       `json:"error,omitempty"`
 	Event   string          `json:"event,omitempty"`
 }
 
+// request is what the probes send. The gateway's request schema is strict: exactly
+// these four keys (any other, even "ok": false, makes it close the socket with 1008
+// "invalid request frame" before it answers).
+type request struct {
+	Type   string `json:"type"`
+	ID     string `json:"id"`
+	Method string `json:"method"`
+	Params any    `json:"params"`
+}
+
 type rpcError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Details carries, for NOT_PAIRED, the pairing requestId an operator approves.
+	Details struct {
+		RequestID string `json:"requestId"`
+	} `json:"details"`
 }
 
 // helloOK is the part of the connect answer the probes read.
@@ -118,13 +136,13 @@ func (c *wsConn) nextID() string {
 	return "smoke-" + strconv.Itoa(c.seq)
 }
 
-func (c *wsConn) write(ctx context.Context, f frame) *failure {
-	b, err := json.Marshal(f)
+func (c *wsConn) write(ctx context.Context, r request) *failure {
+	b, err := json.Marshal(r)
 	if err != nil {
 		return &failure{detail: "encode request: " + err.Error()}
 	}
 	if err := c.c.Write(ctx, websocket.MessageText, b); err != nil {
-		return c.readFailure(ctx, err, "sending "+f.Method)
+		return c.readFailure(ctx, err, "sending "+r.Method)
 	}
 	return nil
 }
@@ -159,15 +177,20 @@ func (c *wsConn) keep(f frame) {
 	}
 }
 
-// awaitChallenge reads until the server's connect.challenge event.
-func (c *wsConn) awaitChallenge(ctx context.Context) *failure {
+// awaitChallenge reads until the server's connect.challenge event and returns its nonce
+// (a device identity signs it).
+func (c *wsConn) awaitChallenge(ctx context.Context) (string, *failure) {
 	for {
 		f, fail := c.read(ctx, "the connect.challenge event")
 		if fail != nil {
-			return fail
+			return "", fail
 		}
 		if f.Type == "event" && f.Event == "connect.challenge" {
-			return nil
+			var p struct {
+				Nonce string `json:"nonce"`
+			}
+			_ = json.Unmarshal(f.Payload, &p)
+			return p.Nonce, nil
 		}
 	}
 }
@@ -190,7 +213,7 @@ func (c *wsConn) awaitRes(ctx context.Context, id, method string) (frame, *failu
 // call sends a request and returns the payload of a successful answer.
 func (c *wsConn) call(ctx context.Context, method string, params any) (json.RawMessage, *failure) {
 	id := c.nextID()
-	if f := c.write(ctx, frame{Type: "req", ID: mustJSON(id), Method: method, Params: params}); f != nil {
+	if f := c.write(ctx, request{Type: "req", ID: id, Method: method, Params: params}); f != nil {
 		return nil, f
 	}
 	res, f := c.awaitRes(ctx, id, method)
@@ -236,7 +259,8 @@ func (s *session) connect(ctx context.Context, cl client, cred credential) (*wsC
 	if f != nil {
 		return nil, nil, f
 	}
-	if f := c.awaitChallenge(ctx); f != nil {
+	nonce, f := c.awaitChallenge(ctx)
+	if f != nil {
 		c.close()
 		return nil, nil, f
 	}
@@ -249,7 +273,10 @@ func (s *session) connect(ctx context.Context, cl client, cred credential) (*wsC
 		},
 		"auth": map[string]string{cred.kind: cred.value},
 	}
-	if f := c.write(ctx, frame{Type: "req", ID: mustJSON(id), Method: "connect", Params: params}); f != nil {
+	if cl.id == ControlUIClientID {
+		params["device"] = deviceIdentity(cl, cred, nonce, s.clk.Now())
+	}
+	if f := c.write(ctx, request{Type: "req", ID: id, Method: "connect", Params: params}); f != nil {
 		c.close()
 		return nil, nil, f
 	}
@@ -277,12 +304,30 @@ func (s *session) connect(ctx context.Context, cl client, cred credential) (*wsC
 	return c, &h, nil
 }
 
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only called with strings
+// deviceIdentity is the signed device the gateway requires from a control-UI client
+// (it refuses one without, whatever the transport, with "control ui requires HTTPS or
+// localhost (secure context)"). The ed25519 key is derived from the credential, so every
+// run presents the same device for the same gateway credential: a gateway that pairs
+// loopback clients automatically accepts it at once, and a remote one needs its pairing
+// approved once per credential (rotating the credential makes a new device). The
+// signature covers the v2 payload with the challenge nonce, so it cannot be replayed.
+func deviceIdentity(cl client, cred credential, nonce string, now time.Time) map[string]any {
+	seed := sha256.Sum256([]byte("release-action-smoke-device-v1:" + cred.kind + ":" + cred.value))
+	priv := ed25519.NewKeyFromSeed(seed[:])
+	pub := priv.Public().(ed25519.PublicKey)
+	idSum := sha256.Sum256(pub)
+	id := hex.EncodeToString(idSum[:])
+	signedAt := now.UnixMilli()
+	token := ""
+	if cred.kind == "token" {
+		token = cred.value
 	}
-	return b
+	payload := strings.Join([]string{"v2", id, cl.id, cl.mode, "operator", "", strconv.FormatInt(signedAt, 10), token, nonce}, "|")
+	b64 := base64.RawURLEncoding
+	return map[string]any{
+		"id": id, "publicKey": b64.EncodeToString(pub), "signature": b64.EncodeToString(ed25519.Sign(priv, []byte(payload))),
+		"signedAt": signedAt, "nonce": nonce,
+	}
 }
 
 // randomSecret is a wrong credential of the same shape as a generated gateway token.
