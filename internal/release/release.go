@@ -900,7 +900,10 @@ func (s *stepRun) set(result, detail, link string) {
 
 func (s *stepRun) done(result, detail, link string) {
 	s.set(result, detail, link)
-	s.r.say(stepLine(s.name, result, detail))
+	// A gate that ran has already printed its verdict in the same words.
+	if !(s.name == StepGate && (result == StepPass || result == StepFail)) {
+		s.r.say(stepLine(s.name, result, detail))
+	}
 	s.end()
 	if s.r.cur == s {
 		s.r.cur = nil
