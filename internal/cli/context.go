@@ -89,27 +89,36 @@ func (c ghContext) isPullRequest() bool {
 	return false
 }
 
-// prBaseSHA reads the pull request's base commit from the event payload ("" when the
-// event is not a pull request or the payload has none).
-func (c ghContext) prBaseSHA() (string, error) {
+// prCommits reads the pull request's head and base commits from the event payload
+// ("" for both when the event is not a pull request or the payload has none).
+func (c ghContext) prCommits() (head, base string, err error) {
 	if !c.isPullRequest() || c.EventPath == "" {
-		return "", nil
+		return "", "", nil
 	}
 	data, err := os.ReadFile(c.EventPath)
 	if err != nil {
-		return "", fmt.Errorf("read event payload %s: %w", c.EventPath, err)
+		return "", "", fmt.Errorf("read event payload %s: %w", c.EventPath, err)
 	}
 	var ev struct {
 		PullRequest struct {
+			Head struct {
+				SHA string `json:"sha"`
+			} `json:"head"`
 			Base struct {
 				SHA string `json:"sha"`
 			} `json:"base"`
 		} `json:"pull_request"`
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return "", badInputf("event payload %s is not valid JSON: %v", c.EventPath, err)
+		return "", "", badInputf("event payload %s is not valid JSON: %v", c.EventPath, err)
 	}
-	return ev.PullRequest.Base.SHA, nil
+	return ev.PullRequest.Head.SHA, ev.PullRequest.Base.SHA, nil
+}
+
+// prBaseSHA is the pull request's base commit, or "".
+func (c ghContext) prBaseSHA() (string, error) {
+	_, base, err := c.prCommits()
+	return base, err
 }
 
 // candidateSHA picks the commit to evaluate: the explicit input, else the pull request's
@@ -118,24 +127,12 @@ func (c ghContext) candidateSHA(explicit string) (string, error) {
 	if explicit != "" {
 		return explicit, nil
 	}
-	if c.isPullRequest() && c.EventPath != "" {
-		data, err := os.ReadFile(c.EventPath)
-		if err != nil {
-			return "", fmt.Errorf("read event payload %s: %w", c.EventPath, err)
-		}
-		var ev struct {
-			PullRequest struct {
-				Head struct {
-					SHA string `json:"sha"`
-				} `json:"head"`
-			} `json:"pull_request"`
-		}
-		if err := json.Unmarshal(data, &ev); err != nil {
-			return "", badInputf("event payload %s is not valid JSON: %v", c.EventPath, err)
-		}
-		if ev.PullRequest.Head.SHA != "" {
-			return ev.PullRequest.Head.SHA, nil
-		}
+	head, _, err := c.prCommits()
+	if err != nil {
+		return "", err
+	}
+	if head != "" {
+		return head, nil
 	}
 	if c.SHA != "" {
 		return c.SHA, nil
