@@ -15,6 +15,7 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
@@ -138,7 +139,7 @@ func Main(ctx context.Context, env Env) int {
 	cmd := findCommand(name)
 	if cmd == nil {
 		a := &app{env: env, runner: runner, stderr: env.Stderr}
-		return a.fail(ExitBadInput, badInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
+		return a.fail(ExitBadInput, outcome.BadInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
 	}
 	a := &app{env: env, runner: runner, cmd: cmd, stderr: env.Stderr}
 	in, help, err := parseInputs(cmd, runner, env.Getenv, args, env.Stdout)
@@ -194,31 +195,10 @@ func (a *app) fail(code int, err error) int {
 }
 
 // exitCode maps an error that stopped a command to its exit code: bad input (2) when the
-// user can fix the input, else a GitHub or network failure (3).
+// user can fix the input (outcome.ErrBadInput), else a GitHub or network failure (3).
 func exitCode(err error) int {
-	var bad *badInputError
-	if errors.As(err, &bad) {
+	if errors.Is(err, outcome.ErrBadInput) {
 		return ExitBadInput
 	}
-	if errors.Is(err, context.Canceled) {
-		return ExitAPI
-	}
 	return ExitAPI
-}
-
-// badInputError marks an error the user fixes by changing inputs or configuration.
-type badInputError struct{ err error }
-
-func (e *badInputError) Error() string { return e.err.Error() }
-func (e *badInputError) Unwrap() error { return e.err }
-
-func badInputf(format string, args ...any) error {
-	return &badInputError{err: fmt.Errorf(format, args...)}
-}
-
-func badInput(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &badInputError{err: err}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 func configCommand() *command {
@@ -33,7 +34,7 @@ func configCommand() *command {
 func (a *app) loadConfig() (*config.Config, error) {
 	cfg, err := config.Load(a.in.str("config"))
 	if err != nil {
-		return nil, badInput(fmt.Errorf("configuration is invalid; fix these and run again (release-action config checks a file):\n%w", err))
+		return nil, outcome.BadInput(fmt.Errorf("configuration is invalid; fix these and run again (release-action config checks a file):\n%w", err))
 	}
 	return cfg, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/markdown"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -59,7 +60,7 @@ func (a *app) gateParams() (gateParams, error) {
 	p.gh = gh
 	p.token = a.in.str("token")
 	if p.token == "" {
-		return p, badInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
+		return p, outcome.BadInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
 	}
 	if p.cfg, err = a.loadConfig(); err != nil {
 		return p, err
@@ -99,7 +100,7 @@ func (a *app) trustedConfig(ctx context.Context, client *github.Client, p gatePa
 		return nil, classify(err, fmt.Sprintf("read %s at the pull request's base %s", path, base))
 	default:
 		if cfg, err = config.Parse(path+"@"+base, data); err != nil {
-			return nil, badInput(fmt.Errorf("configuration at the pull request's base is invalid; fix it on the base branch:\n%w", err))
+			return nil, outcome.BadInput(fmt.Errorf("configuration at the pull request's base is invalid; fix it on the base branch:\n%w", err))
 		}
 	}
 	a.runner.Infof("Pull request: gates come from %s at the base commit %s, not from the pull request.", path, base)
@@ -121,7 +122,7 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 		Debugf:     a.runner.Debugf,
 	})
 	if err != nil {
-		return nil, badInput(fmt.Errorf("GitHub client: %w", err))
+		return nil, outcome.BadInput(fmt.Errorf("GitHub client: %w", err))
 	}
 	return c, nil
 }
@@ -132,16 +133,18 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 // limits, 5xx and network failures stay GitHub failures (exit 3).
 func classify(err error, what string) error {
 	switch {
+	case errors.Is(err, outcome.ErrBadInput):
+		return fmt.Errorf("%s: %w", what, err)
 	case errors.Is(err, github.ErrUnauthorized):
-		return badInput(fmt.Errorf("%s: GitHub refused the token (401): pass a valid token (the job's GITHUB_TOKEN, or a PAT/App token for another repository): %w", what, err))
+		return outcome.BadInput(fmt.Errorf("%s: GitHub refused the token (401): pass a valid token (the job's GITHUB_TOKEN, or a PAT/App token for another repository): %w", what, err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: cancelled before a decision: %w", what, err)
 	case errors.Is(err, gate.ErrConfig):
-		return badInput(fmt.Errorf("%s: %w", what, err))
+		return outcome.BadInput(fmt.Errorf("%s: %w", what, err))
 	case errors.Is(err, github.ErrRateLimited):
 		// Before ErrForbidden: a rate limit is a 403 too, and waiting does help.
 	case errors.Is(err, github.ErrForbidden):
-		return badInput(fmt.Errorf("%s: GitHub refused the request (403): the token lacks a permission: "+
+		return outcome.BadInput(fmt.Errorf("%s: GitHub refused the request (403): the token lacks a permission: "+
 			"grant the job the permissions the README lists (actions: write, checks: write or at least checks: read, "+
 			"contents: write); a pull request from a fork only gets a read-only token: %w", what, err))
 	}
@@ -150,15 +153,15 @@ func classify(err error, what string) error {
 
 // GateReport is the gate's `report` output. Field names are stable.
 type GateReport struct {
-	Command    string         `json:"command"`
-	Version    string         `json:"version"`
-	Repository string         `json:"repository"`
-	SHA        string         `json:"sha"`
-	Result     string         `json:"result"`
-	Gate       *gate.Result   `json:"gate"`
-	Cost       github.Cost    `json:"api_cost"`
-	CheckRun   *CheckRunInfo  `json:"check_run,omitempty"`
-	Owners     *config.Owners `json:"owners,omitempty"`
+	Command    string          `json:"command"`
+	Version    string          `json:"version"`
+	Repository string          `json:"repository"`
+	SHA        string          `json:"sha"`
+	Result     outcome.Verdict `json:"result"`
+	Gate       *gate.Result    `json:"gate"`
+	Cost       github.Cost     `json:"api_cost"`
+	CheckRun   *CheckRunInfo   `json:"check_run,omitempty"`
+	Owners     *config.Owners  `json:"owners,omitempty"`
 }
 
 // CheckRunInfo is the published release-gate check run.
@@ -188,7 +191,7 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, github.ErrNotFound) {
-			return nil, a.fail(ExitBadInput, badInputf("candidate commit %q was not found in %s: check the sha input (a full or short SHA, branch or tag of that repository)", p.ref, p.gh.Repo))
+			return nil, a.fail(ExitBadInput, outcome.BadInputf("candidate commit %q was not found in %s: check the sha input (a full or short SHA, branch or tag of that repository)", p.ref, p.gh.Repo))
 		}
 		e := classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
 		return nil, a.fail(exitCode(e), e)
@@ -211,8 +214,8 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	res, err := gate.Run(ctx, client, a.gateOptions(p, sha, checkRunID))
 	r.EndGroup()
 	if err != nil {
-		if errors.Is(err, gate.ErrInvalid) {
-			return nil, a.fail(ExitBadInput, badInput(fmt.Errorf("gate configuration: %w", err)))
+		if errors.Is(err, outcome.ErrBadInput) {
+			return nil, a.fail(ExitBadInput, outcome.BadInput(fmt.Errorf("gate configuration: %w", err)))
 		}
 		e := classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
 		if checkRunID != 0 {
@@ -265,7 +268,7 @@ func (a *app) progress(msg string) {
 
 // completeCheckRun finishes the published check run. Conclusion "" means the gate could
 // not decide (neutral would read as a pass on GitHub's UI, so it is "failure" there too).
-func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, id int64, verdict, md string) {
+func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, id int64, verdict outcome.Verdict, md string) {
 	conclusion, title := "failure", "Release gate blocked"
 	switch verdict {
 	case gate.Pass:
@@ -291,7 +294,7 @@ func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, 
 
 // writeResult sets the result, report and extra outputs and appends the step summary. In
 // a terminal the summary is printed instead.
-func (a *app) writeResult(result string, report any, md string, extra map[string]string) {
+func (a *app) writeResult(result outcome.Verdict, report any, md string, extra map[string]string) {
 	r := a.runner
 	data, err := json.Marshal(report)
 	if err != nil {
@@ -303,7 +306,7 @@ func (a *app) writeResult(result string, report any, md string, extra map[string
 			r.Error(fmt.Sprintf("set output %s: %v", k, err), actions.Annotation{Title: "release-action"})
 		}
 	}
-	set("result", result)
+	set("result", string(result))
 	set("report", string(data))
 	for k, v := range extra {
 		set(k, v)

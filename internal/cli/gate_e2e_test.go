@@ -13,6 +13,7 @@ import (
 
 	"github.com/agentme/release-action/internal/cli"
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -37,8 +38,8 @@ func TestGateScenarios(t *testing.T) {
 
 			var rep cli.GateReport
 			require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &rep), "report output is JSON")
-			assert.Equal(t, sc.Want, rep.Result)
-			assert.Equal(t, sc.Want, rep.Gate.Verdict)
+			assert.Equal(t, outcome.Verdict(sc.Want), rep.Result)
+			assert.Equal(t, outcome.Verdict(sc.Want), rep.Gate.Verdict)
 			assert.Equal(t, "agentme/agentme", rep.Repository)
 			assert.Positive(t, rep.Cost.REST, "the report counts what the decision cost")
 			assert.Positive(t, rep.Cost.GraphQLPoints)

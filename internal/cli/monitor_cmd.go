@@ -10,6 +10,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
@@ -70,7 +71,7 @@ func (a *app) monitorParams() (monitorParams, error) {
 		return p, err
 	} else if d > 0 {
 		if d < time.Minute || d > 6*time.Hour {
-			return p, badInputf("input duration: %s is outside 1m..6h", d)
+			return p, outcome.BadInputf("input duration: %s is outside 1m..6h", d)
 		}
 		m.Duration = config.Duration(d)
 	}
@@ -83,7 +84,7 @@ func (a *app) monitorParams() (monitorParams, error) {
 		return p, err
 	} else if n != 0 {
 		if n < 1 {
-			return p, badInputf("input sustained: %d must be at least 1", n)
+			return p, outcome.BadInputf("input sustained: %d must be at least 1", n)
 		}
 		m.Sustained = n
 	}
@@ -109,7 +110,7 @@ func (a *app) monitorParams() (monitorParams, error) {
 			return p, err
 		}
 		if p.token = a.in.str("token"); p.token == "" {
-			return p, badInputf("auto-rollback needs a GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
+			return p, outcome.BadInputf("auto-rollback needs a GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
 		}
 	}
 	return p, nil
@@ -125,16 +126,16 @@ func findEnvironment(cfg *config.Config, name string) (config.Environment, error
 		names = append(names, e.Name)
 	}
 	if len(names) == 0 {
-		return config.Environment{}, badInputf("environment %q is not configured: the configuration has no environments; add them under environments: in %s", name, cfg.Source)
+		return config.Environment{}, outcome.BadInputf("environment %q is not configured: the configuration has no environments; add them under environments: in %s", name, cfg.Source)
 	}
-	return config.Environment{}, badInputf("environment %q is not configured; configured: %v", name, names)
+	return config.Environment{}, outcome.BadInputf("environment %q is not configured; configured: %v", name, names)
 }
 
 // MonitorReport is the monitor command's `report` output.
 type MonitorReport struct {
 	Command  string           `json:"command"`
 	Version  string           `json:"version"`
-	Result   string           `json:"result"`
+	Result   outcome.Verdict  `json:"result"`
 	Monitor  *monitor.Result  `json:"monitor"`
 	Rollback *rollback.Result `json:"rollback,omitempty"`
 }
@@ -187,13 +188,13 @@ func (a *app) watch(ctx context.Context, client *github.Client, cfg *config.Conf
 		token := ""
 		if m.Prometheus.TokenEnv != "" {
 			if token = a.secretEnv(m.Prometheus.TokenEnv); token == "" {
-				return nil, nil, badInputf("environment %s: monitor.prometheus.token-env %s is empty: pass it from a secret", env.Name, m.Prometheus.TokenEnv)
+				return nil, nil, outcome.BadInputf("environment %s: monitor.prometheus.token-env %s is empty: pass it from a secret", env.Name, m.Prometheus.TokenEnv)
 			}
 			a.runner.Protect(token)
 		}
 		api, err := monitor.NewPrometheus(m.Prometheus.URL, token, a.env.HTTPClient)
 		if err != nil {
-			return nil, nil, badInput(fmt.Errorf("environment %s: prometheus: %w", env.Name, err))
+			return nil, nil, outcome.BadInput(fmt.Errorf("environment %s: prometheus: %w", env.Name, err))
 		}
 		o.Prometheus = api
 	}
@@ -208,8 +209,8 @@ func (a *app) watch(ctx context.Context, client *github.Client, cfg *config.Conf
 	}
 	res, err := monitor.Run(ctx, o)
 	if err != nil {
-		if errors.Is(err, monitor.ErrInvalidOptions) {
-			err = badInput(err)
+		if errors.Is(err, outcome.ErrBadInput) {
+			err = outcome.BadInput(err)
 		} else {
 			err = classify(err, "monitor "+env.Name)
 		}

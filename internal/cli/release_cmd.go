@@ -12,6 +12,7 @@ import (
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
@@ -66,7 +67,7 @@ func (a *app) releaseParams() (releaseParams, error) {
 	}
 	p.forceReason = a.in.str("force-reason")
 	if p.forceWindow && p.forceReason == "" {
-		return p, badInputf("force-window needs force-reason: say why production is deployed outside its window (it is recorded in the summary and the deployment)")
+		return p, outcome.BadInputf("force-window needs force-reason: say why production is deployed outside its window (it is recorded in the summary and the deployment)")
 	}
 	if err := a.environmentTimings(); err != nil {
 		return p, err
@@ -107,7 +108,7 @@ func (a *app) checkPrometheus(env config.Environment) error {
 		errs = append(errs, fmt.Errorf("environment %s: monitor.prometheus: %w", env.Name, err))
 	}
 	if len(errs) > 0 {
-		return badInput(errors.Join(errs...))
+		return outcome.BadInput(errors.Join(errs...))
 	}
 	return nil
 }
@@ -141,7 +142,7 @@ func (a *app) checkCredentials(cfg *config.Config) error {
 		a.runner.Protect(v)
 	}
 	if len(errs) > 0 {
-		return badInput(errors.Join(errs...))
+		return outcome.BadInput(errors.Join(errs...))
 	}
 	return nil
 }
@@ -180,8 +181,8 @@ func (a *app) envSmoke(ctx context.Context, env config.Environment, probes []str
 		a.runner.Protect(o.Password)
 	}
 	rep, err := smoke.Run(ctx, o)
-	if err != nil && errors.Is(err, smoke.ErrInvalidOptions) {
-		return nil, badInput(fmt.Errorf("environment %s: %w", env.Name, err))
+	if err != nil && errors.Is(err, outcome.ErrBadInput) {
+		return nil, outcome.BadInput(fmt.Errorf("environment %s: %w", env.Name, err))
 	}
 	return rep, err
 }
@@ -191,7 +192,7 @@ type ReleaseReport struct {
 	Command    string          `json:"command"`
 	Version    string          `json:"version"`
 	Repository string          `json:"repository"`
-	Result     string          `json:"result"`
+	Result     outcome.Verdict `json:"result"`
 	Release    *release.Result `json:"release"`
 	Cost       github.Cost     `json:"api_cost"`
 	Owners     *config.Owners  `json:"owners,omitempty"`
@@ -208,7 +209,7 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, github.ErrNotFound) {
-			return a.fail(ExitBadInput, badInputf("candidate commit %q was not found in %s: check the sha input", p.ref, p.gh.Repo))
+			return a.fail(ExitBadInput, outcome.BadInputf("candidate commit %q was not found in %s: check the sha input", p.ref, p.gh.Repo))
 		}
 		e := classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
 		return a.fail(exitCode(e), e)
@@ -239,8 +240,8 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 		PollInterval: p.pollInterval,
 	})
 	if res == nil {
-		if errors.Is(err, release.ErrInvalidOptions) {
-			return a.fail(ExitBadInput, badInput(err))
+		if errors.Is(err, outcome.ErrBadInput) {
+			return a.fail(ExitBadInput, outcome.BadInput(err))
 		}
 		e := classify(err, "release "+sha)
 		return a.fail(exitCode(e), e)
@@ -266,10 +267,10 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 		return a.fail(exitCode(e), e)
 	}
 	switch res.Verdict {
-	case release.VerdictPass:
+	case outcome.Pass:
 		r.Infof("Release %s of %s done.", res.ReleaseTag, sha)
 		return ExitOK
-	case release.VerdictScheduled:
+	case outcome.Scheduled:
 		r.Notice(fmt.Sprintf("Production waits for its window: %s. Run the release again at %s.", res.Reason, res.NextWindow.Format(time.RFC3339)), actions.Annotation{Title: "Release scheduled"})
 		return ExitOK
 	default:

@@ -15,6 +15,7 @@ import (
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -112,7 +113,7 @@ func TestReleaseScenarios(t *testing.T) {
 			assert.Equal(t, sc.Want, r.outputs["result"])
 			var rep cli.ReleaseReport
 			require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &rep))
-			assert.Equal(t, sc.Want, rep.Release.Verdict)
+			assert.Equal(t, outcome.Verdict(sc.Want), rep.Release.Verdict)
 			assert.Equal(t, "v"+sandbox.Version+"-rc.1", r.outputs["tag"], "one candidate tag, rc.1, however many runs")
 			if sc.Want == "pass" {
 				assert.Equal(t, "v"+sandbox.Version, r.outputs["release-tag"])

@@ -9,6 +9,7 @@ import (
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
@@ -36,7 +37,7 @@ func rollbackCommand() *command {
 			}
 			token := a.in.str("token")
 			if token == "" {
-				return a.fail(ExitBadInput, badInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN"))
+				return a.fail(ExitBadInput, outcome.BadInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN"))
 			}
 			cfg, err := a.loadConfig()
 			if err != nil {
@@ -44,7 +45,7 @@ func rollbackCommand() *command {
 			}
 			reason := a.in.str("reason")
 			if reason == "" {
-				return a.fail(ExitBadInput, badInputf("a rollback needs a reason: pass reason (it is recorded in the deployment statuses, the summary and the incident note)"))
+				return a.fail(ExitBadInput, outcome.BadInputf("a rollback needs a reason: pass reason (it is recorded in the deployment statuses, the summary and the incident note)"))
 			}
 			env, err := findEnvironment(cfg, a.in.str("environment"))
 			if err != nil {
@@ -123,7 +124,7 @@ type RollbackReport struct {
 	Command    string           `json:"command"`
 	Version    string           `json:"version"`
 	Repository string           `json:"repository"`
-	Result     string           `json:"result"`
+	Result     outcome.Verdict  `json:"result"`
 	Rollback   *rollback.Result `json:"rollback"`
 	Cost       github.Cost      `json:"api_cost"`
 }
@@ -139,8 +140,8 @@ func (a *app) rollback(ctx context.Context, client *github.Client, cfg *config.C
 		Clock: a.env.Clock, Progress: a.progress, PollInterval: a.pollInterval,
 	})
 	if err != nil {
-		if errors.Is(err, rollback.ErrBadInput) {
-			return res, badInput(err)
+		if errors.Is(err, outcome.ErrBadInput) {
+			return res, outcome.BadInput(err)
 		}
 		return res, classify(err, fmt.Sprintf("roll back %s", envName))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -35,7 +36,7 @@ func sandboxCommand() *command {
 			}
 			sc, err := sandbox.Find(name)
 			if err != nil {
-				return a.fail(ExitBadInput, badInput(err))
+				return a.fail(ExitBadInput, outcome.BadInput(err))
 			}
 			var cfg *config.Config
 			if a.in.str("config") != "" {

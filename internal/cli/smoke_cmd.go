@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/agentme/release-action/internal/actions"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
 )
@@ -47,7 +48,7 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	var o smoke.Options
 	raw := a.in.str("gateway-url")
 	if raw == "" {
-		return o, badInputf("no gateway URL: pass gateway-url (--gateway-url), e.g. https://gateway.agentme.example")
+		return o, outcome.BadInputf("no gateway URL: pass gateway-url (--gateway-url), e.g. https://gateway.agentme.example")
 	}
 	u, err := parseURL("gateway-url", raw)
 	if err != nil {
@@ -59,7 +60,7 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	}
 	o.Token, o.Password = a.in.str("gateway-token"), a.in.str("gateway-password")
 	if o.Token == "" && o.Password == "" {
-		return o, badInputf("no gateway credential: pass gateway-token (--gateway-token, or AGENTME_GATEWAY_TOKEN) or gateway-password (--gateway-password, or AGENTME_GATEWAY_PASSWORD) from a secret")
+		return o, outcome.BadInputf("no gateway credential: pass gateway-token (--gateway-token, or AGENTME_GATEWAY_TOKEN) or gateway-password (--gateway-password, or AGENTME_GATEWAY_PASSWORD) from a secret")
 	}
 	o.Origin, o.BasePath = a.in.str("origin"), a.in.str("base-path")
 	o.Probes = a.in.list("probes")
@@ -80,7 +81,7 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	o.Progress = func(msg string) { a.runner.Infof("%s", msg) }
 	warnings, err := o.Validate()
 	if err != nil {
-		return o, badInput(fmt.Errorf("smoke options: %w", err))
+		return o, outcome.BadInput(fmt.Errorf("smoke options: %w", err))
 	}
 	for _, w := range warnings {
 		a.runner.Warning(w, actions.Annotation{Title: "release-action smoke"})
@@ -90,10 +91,10 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 
 // SmokeReport is the smoke command's `report` output.
 type SmokeReport struct {
-	Command string        `json:"command"`
-	Version string        `json:"version"`
-	Result  string        `json:"result"`
-	Smoke   *smoke.Report `json:"smoke"`
+	Command string          `json:"command"`
+	Version string          `json:"version"`
+	Result  outcome.Verdict `json:"result"`
+	Smoke   *smoke.Report   `json:"smoke"`
 }
 
 func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) int {
@@ -102,8 +103,8 @@ func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) int {
 	rep, err := smoke.Run(ctx, o)
 	r.EndGroup()
 	if err != nil {
-		if errors.Is(err, smoke.ErrInvalidOptions) {
-			return a.fail(ExitBadInput, badInput(fmt.Errorf("smoke: %w", err)))
+		if errors.Is(err, outcome.ErrBadInput) {
+			return a.fail(ExitBadInput, outcome.BadInput(fmt.Errorf("smoke: %w", err)))
 		}
 		return a.fail(ExitAPI, fmt.Errorf("smoke: stopped before a verdict: %w", err))
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // outsideWindow is a Wednesday: production's window (Tue, Thu 02:00-04:00) opens Thursday,
@@ -68,7 +69,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 		// runs scripts run 450 (production's earlier run): "" none (gone), else its
 		// status after start: "running", or a conclusion.
 		run          string
-		wantVerdict  string
+		wantVerdict  outcome.Verdict
 		wantDispatch map[string]int
 		wantSmoke    map[string]int
 		wantDeploy   string // result of "deploy production"
@@ -85,7 +86,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedOther("production", inWindow.Add(-time.Hour))
 			},
 			run:          "success",
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{"production": 1},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepPass,
@@ -102,7 +103,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedOther("production", outsideWindow.Add(-time.Hour))
 			},
 			run:          "success",
-			wantVerdict:  VerdictScheduled,
+			wantVerdict:  outcome.Scheduled,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{},
 			wantDeploy:   StepNotRun,
@@ -116,7 +117,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 					"failure smoke failed: probe channel")
 			},
 			run:          "success",
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepReused,
@@ -128,7 +129,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 			setup: func(h *harness) {
 				h.seedRecord("production", outsideWindow.Add(-2*time.Hour), "in_progress deploying (run 450)")
 			},
-			wantVerdict:  VerdictScheduled,
+			wantVerdict:  outcome.Scheduled,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{},
 			wantDeploy:   StepNotRun,
@@ -140,7 +141,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 			setup: func(h *harness) {
 				h.seedRecord("production", inWindow.Add(-2*time.Hour), "in_progress deploying (run 450)")
 			},
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{"production": 1},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepPass,
@@ -154,7 +155,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedRecord("production", outsideWindow.Add(-10*time.Minute), "in_progress deploying (run 450)")
 			},
 			run:          "running",
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepPass,
@@ -169,7 +170,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedOther("production", outsideWindow.Add(-time.Hour))
 			},
 			run:          "success",
-			wantVerdict:  VerdictScheduled,
+			wantVerdict:  outcome.Scheduled,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{},
 			wantDeploy:   StepNotRun,
@@ -226,14 +227,14 @@ func TestReleaseStagingSupersededThenRerun(t *testing.T) {
 			h := newHarness(t, inWindow)
 			h.smokeFails["staging"] = 1
 			r := h.mustRun()
-			require.Equal(t, VerdictFail, r.Verdict)
+			require.Equal(t, outcome.Fail, r.Verdict)
 			h.gh.clk.Advance(5 * time.Minute)
 			if tc.other {
 				h.seedOther("staging", h.gh.clk.Now())
 			}
 			h.gh.clk.Advance(5 * time.Minute)
 			r = h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, tc.wantDispatch, h.dispatched())
 			assert.Equal(t, tc.wantDeploy, r.Step("deploy staging").Result)
 			assert.Equal(t, map[string]int{"staging": 2, "production": 1}, h.smokeCalls)
@@ -251,20 +252,20 @@ func TestReleaseTimeoutRerun(t *testing.T) {
 		conclusion   string        // of the first production run
 		wait         time.Duration // between the runs of the release
 		rerunAt      time.Time     // zero: after wait
-		wantVerdict  string
+		wantVerdict  outcome.Verdict
 		wantDispatch int
 		wantWindow   string
 		wantLine     string
 	}{
-		{name: "run still running: followed, not doubled", conclusion: "success", wantVerdict: VerdictPass, wantDispatch: 1, wantWindow: StepReused,
+		{name: "run still running: followed, not doubled", conclusion: "success", wantVerdict: outcome.Pass, wantDispatch: 1, wantWindow: StepReused,
 			wantLine: "production: following run 501, which an earlier attempt stopped waiting for"},
-		{name: "run succeeded since: validated", conclusion: "success", wait: time.Hour, wantVerdict: VerdictPass, wantDispatch: 1, wantWindow: StepReused},
-		{name: "run failed since: deployed again", conclusion: "failure", wait: time.Hour, wantVerdict: VerdictPass, wantDispatch: 2, wantWindow: StepPass,
+		{name: "run succeeded since: validated", conclusion: "success", wait: time.Hour, wantVerdict: outcome.Pass, wantDispatch: 1, wantWindow: StepReused},
+		{name: "run failed since: deployed again", conclusion: "failure", wait: time.Hour, wantVerdict: outcome.Pass, wantDispatch: 2, wantWindow: StepPass,
 			wantLine: "production: run 501 of the earlier attempt, which timed out, concluded failure: deploying again"},
 		{name: "run still running, window closed meanwhile: followed", conclusion: "success", rerunAt: at("2026-11-24 04:10"),
-			wantVerdict: VerdictPass, wantDispatch: 1, wantWindow: StepReused},
+			wantVerdict: outcome.Pass, wantDispatch: 1, wantWindow: StepReused},
 		{name: "run failed, window closed meanwhile: scheduled, not dispatched", conclusion: "failure", rerunAt: at("2026-11-24 05:00"),
-			wantVerdict: VerdictScheduled, wantDispatch: 1, wantWindow: StepScheduled},
+			wantVerdict: outcome.Scheduled, wantDispatch: 1, wantWindow: StepScheduled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +274,7 @@ func TestReleaseTimeoutRerun(t *testing.T) {
 			h.gh.runTime = 50 * time.Minute             // longer than production's 30m timeout
 			h.gh.conclusions["production"] = []string{tc.conclusion}
 			r := h.mustRun()
-			require.Equal(t, VerdictFail, r.Verdict)
+			require.Equal(t, outcome.Fail, r.Verdict)
 			require.Contains(t, r.Reason, "did not complete within the production timeout of 30m0s")
 			h.gh.clk.Advance(tc.wait)
 			if !tc.rerunAt.IsZero() {
@@ -357,13 +358,13 @@ func TestReleaseMonitorRollbackOutcome(t *testing.T) {
 			require.NotNil(t, r.Environments[1].Monitor, "the outcome is in the report")
 			if tc.wantErr != "" {
 				require.EqualError(t, err, tc.wantErr)
-				assert.Equal(t, VerdictError, r.Verdict)
+				assert.Equal(t, outcome.Error, r.Verdict)
 				assert.Contains(t, r.Reason, "auto-rollback FAILED")
 				assert.Contains(t, r.Step("monitor production").Detail, "auto-rollback FAILED")
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, VerdictFail, r.Verdict)
+			assert.Equal(t, outcome.Fail, r.Verdict)
 			assert.Equal(t, tc.wantReason, r.Reason)
 			assert.Equal(t, tc.wantDetail, r.Step("monitor production").Detail)
 		})
@@ -394,11 +395,11 @@ func TestReleaseMonitorNotWatchedTwice(t *testing.T) {
 			h.gh.addTag("v1.2.3-rc.1", testSHA)
 			r, _ := h.run()
 			require.NotNil(t, r)
-			require.NotEqual(t, VerdictPass, r.Verdict)
+			require.NotEqual(t, outcome.Pass, r.Verdict)
 			assert.Equal(t, 1, h.monitorCalls)
 
 			r = h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, tc.wantCalls, h.monitorCalls)
 			assert.Equal(t, tc.wantMonitor, r.Step("monitor production").Result)
 			if tc.wantMonitor == StepReused {
@@ -429,7 +430,7 @@ func TestReleaseProductionEnvironment(t *testing.T) {
 			}
 			h.cfg.Environments = envs
 			r := h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			got := map[string]bool{}
 			for _, req := range h.gh.depReqs {
 				got[req.Environment] = req.ProductionEnvironment != nil && *req.ProductionEnvironment

@@ -3,7 +3,6 @@ package release
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/untrusted"
 	"github.com/agentme/release-action/internal/window"
@@ -30,9 +30,6 @@ type GitHub interface {
 	CreateRelease(ctx context.Context, r github.ReleaseRequest) (github.Release, error)
 	UpdateReleaseBody(ctx context.Context, id int64, body string) error
 }
-
-// ErrInvalidOptions: Run was called with options it cannot work with (bad input, exit 2).
-var ErrInvalidOptions = errors.New("invalid release options")
 
 // Options of one release.
 type Options struct {
@@ -72,8 +69,8 @@ type Options struct {
 // MonitorOutcome is what the post-release monitor decided.
 type MonitorOutcome struct {
 	// Verdict is "pass" or "fail".
-	Verdict string `json:"verdict"`
-	Reason  string `json:"reason"`
+	Verdict outcome.Verdict `json:"verdict"`
+	Reason  string          `json:"reason"`
 	// Summary is the monitor's own Markdown (already rendered safely).
 	Summary string `json:"summary,omitempty"`
 	// Report is the monitor's machine-readable report.
@@ -83,8 +80,8 @@ type MonitorOutcome struct {
 	RolledBack bool `json:"rolled_back"`
 	// RollbackAttempted: a sustained breach started an automatic rollback; RollbackResult is
 	// its verdict ("pass" or "fail").
-	RollbackAttempted bool   `json:"rollback_attempted,omitempty"`
-	RollbackResult    string `json:"rollback_result,omitempty"`
+	RollbackAttempted bool            `json:"rollback_attempted,omitempty"`
+	RollbackResult    outcome.Verdict `json:"rollback_result,omitempty"`
 	// RollbackTo is the tag the rollback deployed (or tried to; empty when it found none).
 	RollbackTo string `json:"rollback_to,omitempty"`
 	// RollbackReason is the rollback's own one-sentence outcome.
@@ -113,16 +110,6 @@ func (m *MonitorOutcome) RollbackText(env string) string {
 	left := cmp.Or(strings.TrimSpace(m.RollbackLeftState), strings.TrimSpace(m.RollbackReason), "what "+env+" runs now is unknown: check it by hand")
 	return "auto-rollback FAILED: " + untrusted.Clean(left)
 }
-
-// Verdicts of a release.
-const (
-	VerdictPass      = "pass"
-	VerdictFail      = "fail"
-	VerdictScheduled = "scheduled"
-	// VerdictError: an API failure or cancellation stopped the release; Run returned the
-	// error too. A re-run resumes.
-	VerdictError = "error"
-)
 
 // Results of a step.
 const (
@@ -158,7 +145,7 @@ func monitorStep(env string) string {
 type Result struct {
 	// Verdict is pass, fail, scheduled (an environment's window is closed beyond max-wait:
 	// run again at NextWindow) or error.
-	Verdict string `json:"verdict"`
+	Verdict outcome.Verdict `json:"verdict"`
 	// Reason is one sentence: what happened, why, and what to do.
 	Reason string `json:"reason"`
 	SHA    string `json:"sha"`
@@ -175,23 +162,23 @@ type Result struct {
 	// Resumed: something an earlier run did was reused (tag, deployment, validation).
 	Resumed bool `json:"resumed"`
 	// AlreadyComplete: the release was complete before this run, which wrote nothing.
-	AlreadyComplete bool         `json:"already_complete"`
-	Steps           []Step       `json:"steps"`
-	Gate            *gate.Result `json:"gate,omitempty"`
-	Environments    []EnvResult  `json:"environments"`
-	Started         time.Time    `json:"started"`
-	Finished        time.Time    `json:"finished"`
-	Duration        Duration     `json:"duration"`
+	AlreadyComplete bool            `json:"already_complete"`
+	Steps           []Step          `json:"steps"`
+	Gate            *gate.Result    `json:"gate,omitempty"`
+	Environments    []EnvResult     `json:"environments"`
+	Started         time.Time       `json:"started"`
+	Finished        time.Time       `json:"finished"`
+	Duration        config.Duration `json:"duration"`
 }
 
 // Step is one step of the release as the summary lists it.
 type Step struct {
 	Name string `json:"name"`
 	// Result is pass, fail, error, skipped, scheduled, not run, not configured or reused.
-	Result   string   `json:"result"`
-	Detail   string   `json:"detail,omitempty"`
-	Duration Duration `json:"duration"`
-	Link     string   `json:"link,omitempty"`
+	Result   string          `json:"result"`
+	Detail   string          `json:"detail,omitempty"`
+	Duration config.Duration `json:"duration"`
+	Link     string          `json:"link,omitempty"`
 }
 
 // EnvResult is what happened in one environment.
@@ -204,7 +191,7 @@ type EnvResult struct {
 	// Window is the window decision, when the environment has a window and was deployed.
 	Window *window.Decision `json:"window,omitempty"`
 	// WindowWaited is how long the release waited for the window to open.
-	WindowWaited Duration `json:"window_waited"`
+	WindowWaited config.Duration `json:"window_waited"`
 	// Forced: the window was closed and force-window overrode it, for ForcedReason.
 	Forced       bool            `json:"forced"`
 	ForcedReason string          `json:"forced_reason,omitempty"`
@@ -245,7 +232,3 @@ func (r *Result) EnvironmentURLs() map[string]string {
 	}
 	return out
 }
-
-// Duration is a time.Duration written as Go duration text ("1m30s") in JSON: the same
-// type as a deployment's, so the report spells every duration alike.
-type Duration = deploy.Duration
