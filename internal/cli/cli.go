@@ -1,6 +1,9 @@
 // Package cli is release-action's command layer: it parses inputs (action inputs under
-// GITHUB_ACTIONS=true, flags otherwise) once into typed options, runs one command, and is
-// the only place that maps outcomes to exit codes.
+// GITHUB_ACTIONS=true, flags otherwise) once into typed options, runs one command, renders
+// its result, and is the only place that maps outcomes to exit codes (exitCode). Commands
+// return error (nil: passed or scheduled; an *outcome.Decision: the verdict fail/error;
+// outcome.ErrBadInput: input to fix; anything else: GitHub or network failure). What is
+// done to an environment lives in internal/environment; cli does not orchestrate.
 package cli
 
 import (
@@ -15,6 +18,7 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/untrusted"
 )
@@ -46,7 +50,7 @@ type command struct {
 	name    string
 	summary string
 	inputs  []input
-	run     func(ctx context.Context, a *app) int
+	run     func(ctx context.Context, a *app) error
 }
 
 // app is one command invocation: its runner, parsed inputs and injected dependencies.
@@ -65,6 +69,8 @@ type app struct {
 	channelTimeout time.Duration
 	// pollInterval is how often deploy runs are checked (0: deploy's default).
 	pollInterval time.Duration
+	// secretStore reads and masks the credentials the configuration names, once per value.
+	secretStore *environment.Secrets
 }
 
 func commands() []*command {
@@ -139,7 +145,7 @@ func Main(ctx context.Context, env Env) int {
 	cmd := findCommand(name)
 	if cmd == nil {
 		a := &app{env: env, runner: runner, stderr: env.Stderr}
-		return a.fail(ExitBadInput, outcome.BadInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
+		return a.exit(outcome.BadInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
 	}
 	a := &app{env: env, runner: runner, cmd: cmd, stderr: env.Stderr}
 	in, help, err := parseInputs(cmd, runner, env.Getenv, args, env.Stdout)
@@ -147,10 +153,10 @@ func Main(ctx context.Context, env Env) int {
 		return ExitOK
 	}
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return a.exit(outcome.BadInput(err))
 	}
 	a.in = in
-	return cmd.run(ctx, a)
+	return a.exit(cmd.run(ctx, a))
 }
 
 func commandNames() []string {
@@ -177,8 +183,15 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Exit codes: 0 pass, 1 blocked or failed, 2 bad input or configuration, 3 GitHub or network failure.")
 }
 
-// fail reports err the way the runner expects and returns code.
-func (a *app) fail(code int, err error) int {
+// exit reports how the command ended and returns its exit code: the one place a command's
+// end becomes a code. A verdict (outcome.Decision) was already reported by the command;
+// any other error is printed here, redacted.
+func (a *app) exit(err error) int {
+	code := exitCode(err)
+	var d *outcome.Decision
+	if err == nil || errors.As(err, &d) {
+		return code
+	}
 	msg := a.runner.Redact(err.Error())
 	if a.runner.Actions() {
 		a.runner.Error(msg, actions.Annotation{Title: "release-action"})
@@ -194,10 +207,23 @@ func (a *app) fail(code int, err error) int {
 	return code
 }
 
-// exitCode maps an error that stopped a command to its exit code: bad input (2) when the
-// user can fix the input (outcome.ErrBadInput), else a GitHub or network failure (3).
+// exitCode maps how a command ended to its exit code: nil passed (0); a verdict
+// (outcome.Decision) fail is 1 and error 3 (an API failure stopped it); bad input the user
+// fixes (outcome.ErrBadInput) is 2; anything else is a GitHub or network failure (3).
 func exitCode(err error) int {
-	if errors.Is(err, outcome.ErrBadInput) {
+	var d *outcome.Decision
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &d):
+		switch d.Verdict {
+		case outcome.Pass, outcome.Scheduled:
+			return ExitOK
+		case outcome.Error:
+			return ExitAPI
+		}
+		return ExitFailed
+	case errors.Is(err, outcome.ErrBadInput):
 		return ExitBadInput
 	}
 	return ExitAPI

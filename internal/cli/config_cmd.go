@@ -13,10 +13,10 @@ func configCommand() *command {
 		name:    "config",
 		summary: "validate the configuration file and print the effective configuration",
 		inputs:  []input{inConfig},
-		run: func(_ context.Context, a *app) int {
+		run: func(_ context.Context, a *app) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
-				return a.fail(ExitBadInput, err)
+				return err
 			}
 			src := cfg.Source
 			if src == "" {
@@ -25,7 +25,7 @@ func configCommand() *command {
 			// The file is untrusted (on a pull request its author wrote it): Raw keeps any
 			// workflow-command syntax in names or patterns from being executed.
 			a.runner.Raw("# effective configuration from " + src + "\n" + cfg.YAML())
-			return ExitOK
+			return nil
 		},
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/markdown"
@@ -29,10 +30,10 @@ func gateCommand() *command {
 		name:    "gate",
 		summary: "verify the runbook's pre-release gates on a candidate commit",
 		inputs:  []input{inToken, inConfig, inRepo, inSHA, inTimeout, inCheckRun, inCheckRunName},
-		run: func(ctx context.Context, a *app) int {
+		run: func(ctx context.Context, a *app) error {
 			p, err := a.gateParams()
 			if err != nil {
-				return a.fail(exitCode(err), err)
+				return err
 			}
 			return a.runGate(ctx, p)
 		},
@@ -97,7 +98,7 @@ func (a *app) trustedConfig(ctx context.Context, client *github.Client, p gatePa
 	case errors.Is(err, github.ErrNotFound):
 		cfg = config.Default()
 	case err != nil:
-		return nil, classify(err, fmt.Sprintf("read %s at the pull request's base %s", path, base))
+		return nil, environment.Classify(err, fmt.Sprintf("read %s at the pull request's base %s", path, base))
 	default:
 		if cfg, err = config.Parse(path+"@"+base, data); err != nil {
 			return nil, outcome.BadInput(fmt.Errorf("configuration at the pull request's base is invalid; fix it on the base branch:\n%w", err))
@@ -127,31 +128,8 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 	return c, nil
 }
 
-// classify turns a GitHub error into the error the user sees, marking what input fixes:
-// a refused token (401), a token without a permission (403 that is not a rate limit) and a
-// gate configuration GitHub proved wrong (gate.ErrConfig) are bad input (exit 2); rate
-// limits, 5xx and network failures stay GitHub failures (exit 3).
-func classify(err error, what string) error {
-	switch {
-	case errors.Is(err, outcome.ErrBadInput):
-		return fmt.Errorf("%s: %w", what, err)
-	case errors.Is(err, github.ErrUnauthorized):
-		return outcome.BadInput(fmt.Errorf("%s: GitHub refused the token (401): pass a valid token (the job's GITHUB_TOKEN, or a PAT/App token for another repository): %w", what, err))
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: cancelled before a decision: %w", what, err)
-	case errors.Is(err, gate.ErrConfig):
-		return outcome.BadInput(fmt.Errorf("%s: %w", what, err))
-	case errors.Is(err, github.ErrRateLimited):
-		// Before ErrForbidden: a rate limit is a 403 too, and waiting does help.
-	case errors.Is(err, github.ErrForbidden):
-		return outcome.BadInput(fmt.Errorf("%s: GitHub refused the request (403): the token lacks a permission: "+
-			"grant the job the permissions the README lists (actions: write, checks: write or at least checks: read, "+
-			"contents: write); a pull request from a fork only gets a read-only token: %w", what, err))
-	}
-	return fmt.Errorf("%s: %w; this is a GitHub or network failure, not a verdict: re-run the job when GitHub answers again", what, err)
-}
-
-// GateReport is the gate's `report` output. Field names are stable.
+// GateReport is the gate's `report` output. Field names and the shape are stable: every
+// key is always present (check_run and owners are null when there is none).
 type GateReport struct {
 	Command    string          `json:"command"`
 	Version    string          `json:"version"`
@@ -160,8 +138,8 @@ type GateReport struct {
 	Result     outcome.Verdict `json:"result"`
 	Gate       *gate.Result    `json:"gate"`
 	Cost       github.Cost     `json:"api_cost"`
-	CheckRun   *CheckRunInfo   `json:"check_run,omitempty"`
-	Owners     *config.Owners  `json:"owners,omitempty"`
+	CheckRun   *CheckRunInfo   `json:"check_run"`
+	Owners     *config.Owners  `json:"owners"`
 }
 
 // CheckRunInfo is the published release-gate check run.
@@ -170,31 +148,29 @@ type CheckRunInfo struct {
 	ID   int64  `json:"id"`
 }
 
-func (a *app) runGate(ctx context.Context, p gateParams) int {
+func (a *app) runGate(ctx context.Context, p gateParams) error {
 	client, err := a.newClient(p.gh, p.token)
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return err
 	}
 	if p.cfg, err = a.trustedConfig(ctx, client, p); err != nil {
-		return a.fail(exitCode(err), err)
+		return err
 	}
-	_, code := a.evaluateGate(ctx, client, p)
-	return code
+	return a.evaluateGate(ctx, client, p)
 }
 
-// evaluateGate runs the gate and writes its outputs, summary and annotations. It returns
-// the result (nil when the gate could not run) and the exit code.
-func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gateParams) (*gate.Result, int) {
+// evaluateGate runs the gate and writes its outputs, summary and annotations. A blocked
+// gate is an outcome.Decision with verdict fail.
+func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gateParams) error {
 	r := a.runner
 	r.Group("Candidate commit")
 	sha, err := client.ResolveCommit(ctx, p.ref)
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, github.ErrNotFound) {
-			return nil, a.fail(ExitBadInput, outcome.BadInputf("candidate commit %q was not found in %s: check the sha input (a full or short SHA, branch or tag of that repository)", p.ref, p.gh.Repo))
+			return outcome.BadInputf("candidate commit %q was not found in %s: check the sha input (a full or short SHA, branch or tag of that repository)", p.ref, p.gh.Repo)
 		}
-		e := classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
-		return nil, a.fail(exitCode(e), e)
+		return environment.Classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
 	}
 	r.Infof("Candidate: %s@%s (%d gates, timeout %s)", p.gh.Repo, sha, len(p.cfg.Gates), p.cfg.Policy.Timeout.D())
 
@@ -215,13 +191,13 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, outcome.ErrBadInput) {
-			return nil, a.fail(ExitBadInput, outcome.BadInput(fmt.Errorf("gate configuration: %w", err)))
+			return fmt.Errorf("gate configuration: %w", err)
 		}
-		e := classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
+		e := environment.Classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
 		if checkRunID != 0 {
 			a.completeCheckRun(client, p, sha, checkRunID, "", "The gate could not decide: "+markdown.Escape(a.runner.Redact(err.Error())))
 		}
-		return nil, a.fail(exitCode(e), e)
+		return e
 	}
 
 	md := summary.Gate(res, summary.GateInfo{Commit: summary.CommitLink(p.gh.ServerURL, p.gh.Repo, sha)})
@@ -251,10 +227,10 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	}
 	if res.Verdict == gate.Pass {
 		r.Infof("Gate passed: every gate is satisfied on %s.", sha)
-		return res, ExitOK
+		return nil
 	}
 	r.Infof("Gate blocked: %s", res.Reason)
-	return res, ExitFailed
+	return outcome.Decided(outcome.Fail, res.Reason)
 }
 
 // progress prints one progress line (with the sandbox's virtual time when set).

@@ -33,10 +33,10 @@ func smokeCommand() *command {
 		name:    "smoke",
 		summary: "validate a running Agent Me gateway (connect/auth, control UI, channel, bootstrap, tool call)",
 		inputs:  smokeInputs,
-		run: func(ctx context.Context, a *app) int {
+		run: func(ctx context.Context, a *app) error {
 			o, err := a.smokeOptions()
 			if err != nil {
-				return a.fail(ExitBadInput, err)
+				return outcome.BadInput(err)
 			}
 			return a.runSmoke(ctx, o, "Gateway smoke")
 		},
@@ -97,16 +97,16 @@ type SmokeReport struct {
 	Smoke   *smoke.Report   `json:"smoke"`
 }
 
-func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) int {
+func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) error {
 	r := a.runner
 	r.Group(title)
 	rep, err := smoke.Run(ctx, o)
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, outcome.ErrBadInput) {
-			return a.fail(ExitBadInput, outcome.BadInput(fmt.Errorf("smoke: %w", err)))
+			return fmt.Errorf("smoke: %w", err)
 		}
-		return a.fail(ExitAPI, fmt.Errorf("smoke: stopped before a verdict: %w", err))
+		return fmt.Errorf("smoke: stopped before a verdict: %w", err)
 	}
 	md := summary.Smoke(rep, title, "##")
 	a.writeResult(rep.Verdict, SmokeReport{Command: "smoke", Version: Version(), Result: rep.Verdict, Smoke: rep}, md, nil)
@@ -115,8 +115,5 @@ func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) int {
 			r.Error(fmt.Sprintf("%s: %s", p.Name, p.Detail), actions.Annotation{Title: "Smoke probe failed"})
 		}
 	}
-	if rep.Passed() {
-		return ExitOK
-	}
-	return ExitFailed
+	return outcome.Decided(rep.Verdict, "a smoke probe failed")
 }

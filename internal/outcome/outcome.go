@@ -49,3 +49,28 @@ func BadInput(err error) error {
 
 // IsBadInput reports whether err is (or wraps) bad input.
 func IsBadInput(err error) bool { return errors.Is(err, ErrBadInput) }
+
+// Decision carries a finished command's verdict on its error path, so that commands keep
+// the Run(ctx, args) error shape and one function (in the CLI) maps every way a command
+// ends to an exit code. It is a result, not a failure of the program: the command has
+// already reported why (summary, annotations); the mapper prints nothing more for it.
+type Decision struct {
+	Verdict Verdict
+	Reason  string
+}
+
+func (d *Decision) Error() string {
+	if d.Reason == "" {
+		return string(d.Verdict)
+	}
+	return string(d.Verdict) + ": " + d.Reason
+}
+
+// Decided returns nil for pass and scheduled (the command succeeded: nothing failed) and a
+// *Decision for any other verdict.
+func Decided(v Verdict, reason string) error {
+	if v == Pass || v == Scheduled {
+		return nil
+	}
+	return &Decision{Verdict: v, Reason: reason}
+}

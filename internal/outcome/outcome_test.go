@@ -45,3 +45,16 @@ func TestVerdictJSON(t *testing.T) {
 		assert.JSONEq(t, `{"v":"`+string(v)+`"}`, string(data))
 	}
 }
+
+func TestDecided(t *testing.T) {
+	assert.NoError(t, Decided(Pass, "done"))
+	assert.NoError(t, Decided(Scheduled, "waits for the window"))
+	for _, v := range []Verdict{Fail, Error, "pending"} {
+		err := Decided(v, "why")
+		var d *Decision
+		require.ErrorAs(t, fmt.Errorf("wrapped: %w", err), &d)
+		assert.Equal(t, v, d.Verdict)
+		assert.Equal(t, string(v)+": why", err.Error())
+		assert.False(t, IsBadInput(err))
+	}
+}

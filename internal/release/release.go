@@ -725,11 +725,11 @@ func (r *runner) monitor(ctx context.Context) (bool, error) {
 		}
 		return true, fmt.Errorf("monitor %s: %w", env.Name, err)
 	}
-	if out.Verdict != outcome.Pass {
-		detail := out.Reason
-		msg := fmt.Sprintf("the post-release monitor of %s failed: %s", env.Name, out.Reason)
+	if out.Verdict() != outcome.Pass {
+		detail := out.Reason()
+		msg := fmt.Sprintf("the post-release monitor of %s failed: %s", env.Name, out.Reason())
 		switch {
-		case out.RolledBack:
+		case out.RolledBack():
 			detail += "; " + rb
 			msg += fmt.Sprintf("; %s, and re-deploying this commit there needs force: true", rb)
 		case rb != "":
@@ -746,7 +746,7 @@ func (r *runner) monitor(ctx context.Context) (bool, error) {
 		r.say(fmt.Sprintf("warning: recording that the monitor passed on deployment %d failed (%v): a re-run would watch %s again",
 			er.Deploy.DeploymentID, err, env.Name))
 	}
-	s.done(StepPass, out.Reason, "")
+	s.done(StepPass, out.Reason(), "")
 	return false, nil
 }
 

@@ -16,7 +16,9 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
 	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -129,9 +131,9 @@ func (h *harness) options() Options {
 			h.gh.clk.Advance(45 * time.Minute)
 			if h.monitorFails > 0 {
 				h.monitorFails--
-				return &MonitorOutcome{Verdict: "fail", Reason: "auth errors above 0.5/s for 3 intervals"}, nil
+				return &MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: "auth errors above 0.5/s for 3 intervals"}}, nil
 			}
-			return &MonitorOutcome{Verdict: "pass", Reason: "45 intervals, no sustained failure", Summary: "monitor ok"}, nil
+			return &MonitorOutcome{Monitor: &monitor.Result{Verdict: "pass", Reason: "45 intervals, no sustained failure"}, Summary: "monitor ok"}, nil
 		},
 		Render:       func(r *Result) string { return fmt.Sprintf("summary: %s %s of %s", r.Verdict, r.ReleaseTag, r.SHA) },
 		PollInterval: 30 * time.Second,
@@ -918,7 +920,7 @@ func TestReleaseFailureRecords(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.tweak = func(o *Options) {
 			o.Monitor = func(context.Context, config.Environment, int64) (*MonitorOutcome, error) {
-				return &MonitorOutcome{Verdict: "fail", Reason: "3 bad intervals of auth errors", RolledBack: true}, nil
+				return &MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: "3 bad intervals of auth errors"}, Rollback: &rollback.Result{Verdict: "pass"}}, nil
 			}
 		}
 		r := h.mustRun()
@@ -926,7 +928,7 @@ func TestReleaseFailureRecords(t *testing.T) {
 		assert.Equal(t, "the post-release monitor of production failed: 3 bad intervals of auth errors; production was rolled back, "+
 			"and re-deploying this commit there needs force: true", r.Reason)
 		assert.Equal(t, "3 bad intervals of auth errors; production was rolled back", r.Step("monitor production").Detail)
-		assert.True(t, r.Environments[1].Monitor.RolledBack)
+		assert.True(t, r.Environments[1].Monitor.RolledBack())
 		assert.NotContains(t, h.gh.tags, "v1.2.3")
 	})
 	t.Run("gate error is an error, not a verdict", func(t *testing.T) {

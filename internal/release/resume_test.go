@@ -14,7 +14,9 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
+	"github.com/agentme/release-action/internal/monitor"
 	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/rollback"
 )
 
 // outsideWindow is a Wednesday: production's window (Tue, Thu 02:00-04:00) opens Thursday,
@@ -308,37 +310,33 @@ func TestReleaseMonitorRollbackOutcome(t *testing.T) {
 	}{
 		{
 			name:       "no rollback",
-			out:        MonitorOutcome{Verdict: "fail", Reason: breach},
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}},
 			wantDetail: breach,
 			wantReason: "the post-release monitor of production failed: " + breach,
 		},
 		{
-			name: "rolled back",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RolledBack: true, RollbackAttempted: true, RollbackResult: "pass",
-				RollbackTo: "v1.2.2"},
+			name:       "rolled back",
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "pass", To: rollback.Ref{Tag: "v1.2.2"}}},
 			wantDetail: breach + "; production was rolled back to v1.2.2",
 			wantReason: "the post-release monitor of production failed: " + breach + "; production was rolled back to v1.2.2, " +
 				"and re-deploying this commit there needs force: true",
 		},
 		{
-			name: "auto-rollback failed",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RollbackAttempted: true, RollbackResult: "fail", RollbackTo: "v1.2.2",
-				RollbackReason: "the rollback deployment 1010 of v1.2.2 failed", RollbackLeftState: left},
+			name:       "auto-rollback failed",
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "fail", To: rollback.Ref{Tag: "v1.2.2"}, Reason: "the rollback deployment 1010 of v1.2.2 failed", LeftState: left}},
 			wantDetail: breach + "; auto-rollback FAILED: " + left,
 			wantReason: "the post-release monitor of production failed: " + breach + "; auto-rollback FAILED: " + left,
 		},
 		{
-			name: "auto-rollback found no target",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RollbackAttempted: true, RollbackResult: "fail",
-				RollbackReason: "no earlier deployment of production has success as its newest status"},
+			name:       "auto-rollback found no target",
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "fail", Reason: "no earlier deployment of production has success as its newest status"}},
 			wantDetail: breach + "; auto-rollback FAILED: no earlier deployment of production has success as its newest status",
 			wantReason: "the post-release monitor of production failed: " + breach +
 				"; auto-rollback FAILED: no earlier deployment of production has success as its newest status",
 		},
 		{
-			name: "auto-rollback stopped on an error",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RollbackAttempted: true, RollbackResult: "fail",
-				RollbackLeftState: "unknown: the rollback deployment 1010 stopped on an error"},
+			name:    "auto-rollback stopped on an error",
+			out:     MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "fail", LeftState: "unknown: the rollback deployment 1010 stopped on an error"}},
 			err:     errors.New("create deployment status: 502 Bad Gateway"),
 			wantErr: "monitor production: create deployment status: 502 Bad Gateway; auto-rollback FAILED: unknown: the rollback deployment 1010 stopped on an error",
 		},

@@ -12,7 +12,9 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
 	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/untrusted"
 	"github.com/agentme/release-action/internal/window"
@@ -66,33 +68,49 @@ type Options struct {
 	PollInterval time.Duration
 }
 
-// MonitorOutcome is what the post-release monitor decided.
+// MonitorOutcome is what the post-release monitor decided, in one fixed JSON shape
+// whatever path ran: {"monitor": {...}, "rollback": null} without an automatic rollback,
+// {"monitor": {...}, "rollback": {...}} with one. The monitor command's report embeds the
+// same two fields.
 type MonitorOutcome struct {
-	// Verdict is "pass" or "fail".
-	Verdict outcome.Verdict `json:"verdict"`
-	Reason  string          `json:"reason"`
-	// Summary is the monitor's own Markdown (already rendered safely).
-	Summary string `json:"summary,omitempty"`
-	// Report is the monitor's machine-readable report.
-	Report any `json:"report,omitempty"`
-	// RolledBack is true when the monitor rolled the environment back (the rollback
-	// passed).
-	RolledBack bool `json:"rolled_back"`
-	// RollbackAttempted: a sustained breach started an automatic rollback; RollbackResult is
-	// its verdict ("pass" or "fail").
-	RollbackAttempted bool            `json:"rollback_attempted,omitempty"`
-	RollbackResult    outcome.Verdict `json:"rollback_result,omitempty"`
-	// RollbackTo is the tag the rollback deployed (or tried to; empty when it found none).
-	RollbackTo string `json:"rollback_to,omitempty"`
-	// RollbackReason is the rollback's own one-sentence outcome.
-	RollbackReason string `json:"rollback_reason,omitempty"`
-	// RollbackLeftState says what the environment was left running when the rollback failed.
-	RollbackLeftState string `json:"rollback_left_state,omitempty"`
+	Monitor *monitor.Result `json:"monitor"`
+	// Rollback is the automatic rollback a sustained breach started (nil: none ran).
+	Rollback *rollback.Result `json:"rollback"`
+	// Summary is the monitor's own Markdown (already rendered safely) for the release
+	// summary; it is not part of the report.
+	Summary string `json:"-"`
 }
+
+// Verdict is the monitor's verdict ("" without a monitor result).
+func (m *MonitorOutcome) Verdict() outcome.Verdict {
+	if m == nil || m.Monitor == nil {
+		return ""
+	}
+	return m.Monitor.Verdict
+}
+
+// Reason is the monitor's one-sentence reason.
+func (m *MonitorOutcome) Reason() string {
+	if m == nil || m.Monitor == nil {
+		return ""
+	}
+	return m.Monitor.Reason
+}
+
+// RolledBack reports whether the monitor rolled the environment back (the rollback passed).
+func (m *MonitorOutcome) RolledBack() bool { return m != nil && m.Rollback.Passed() }
 
 // RollbackFailed reports whether an automatic rollback was attempted and did not succeed.
 func (m *MonitorOutcome) RollbackFailed() bool {
-	return m != nil && m.RollbackAttempted && !m.RolledBack
+	return m != nil && m.Rollback != nil && !m.Rollback.Passed()
+}
+
+// RollbackTo is the tag the rollback deployed (or tried to; "" when none ran or it found none).
+func (m *MonitorOutcome) RollbackTo() string {
+	if m == nil || m.Rollback == nil {
+		return ""
+	}
+	return m.Rollback.To.Tag
 }
 
 // RollbackText says what the automatic rollback did, for step details and the release's
@@ -100,14 +118,14 @@ func (m *MonitorOutcome) RollbackFailed() bool {
 // "" when none was attempted.
 func (m *MonitorOutcome) RollbackText(env string) string {
 	switch {
-	case m == nil || (!m.RollbackAttempted && !m.RolledBack):
+	case m == nil || m.Rollback == nil:
 		return ""
-	case m.RolledBack && m.RollbackTo != "":
-		return fmt.Sprintf("%s was rolled back to %s", env, untrusted.Clean(m.RollbackTo))
-	case m.RolledBack:
+	case m.RolledBack() && m.RollbackTo() != "":
+		return fmt.Sprintf("%s was rolled back to %s", env, untrusted.Clean(m.RollbackTo()))
+	case m.RolledBack():
 		return env + " was rolled back"
 	}
-	left := cmp.Or(strings.TrimSpace(m.RollbackLeftState), strings.TrimSpace(m.RollbackReason), "what "+env+" runs now is unknown: check it by hand")
+	left := cmp.Or(strings.TrimSpace(m.Rollback.LeftState), strings.TrimSpace(m.Rollback.Reason), "what "+env+" runs now is unknown: check it by hand")
 	return "auto-rollback FAILED: " + untrusted.Clean(left)
 }
 

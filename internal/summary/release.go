@@ -203,14 +203,14 @@ func environment(e release.EnvResult) string {
 	}
 
 	if m := e.Monitor; m != nil {
-		fmt.Fprintf(&b, "**Monitor:** %s %s", icon(m.Verdict), markdown.Escape(string(m.Verdict)))
-		if m.Reason != "" {
-			b.WriteString(": " + markdown.Escape(m.Reason))
+		fmt.Fprintf(&b, "**Monitor:** %s %s", icon(m.Verdict()), markdown.Escape(string(m.Verdict())))
+		if m.Reason() != "" {
+			b.WriteString(": " + markdown.Escape(m.Reason()))
 		}
 		switch {
-		case m.RolledBack && m.RollbackTo != "":
-			b.WriteString(" · **rolled back** to " + markdown.Code(m.RollbackTo))
-		case m.RolledBack:
+		case m.RolledBack() && m.RollbackTo() != "":
+			b.WriteString(" · **rolled back** to " + markdown.Code(m.RollbackTo()))
+		case m.RolledBack():
 			b.WriteString(" · **rolled back**")
 		case m.RollbackFailed():
 			b.WriteString(" · ⚠️ **auto-rollback FAILED**: " + markdown.Escape(strings.TrimPrefix(m.RollbackText(e.Name), "auto-rollback FAILED: ")))

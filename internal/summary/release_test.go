@@ -17,6 +17,7 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
 	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/smoke"
@@ -106,7 +107,7 @@ func passResult() *release.Result {
 		Environments: []release.EnvResult{
 			{Name: "staging", URL: "https://staging.agentme.example", Stage: "none", Deploy: staging, Smoke: probes("", "")},
 			{Name: "production", URL: "https://gateway.agentme.example", Stage: "none", Window: productionWindow(), Deploy: production,
-				Smoke: probes("", ""), Monitor: &release.MonitorOutcome{Verdict: "pass", Reason: "45 intervals, no sustained failure",
+				Smoke: probes("", ""), Monitor: &release.MonitorOutcome{Monitor: &monitor.Result{Verdict: "pass", Reason: "45 intervals, no sustained failure"},
 					Summary: "| Signal | Bad intervals |\n| --- | --- |\n| auth errors | 0 |\n"}},
 		},
 		Started: relStart, Finished: relStart.Add(62 * time.Minute), Duration: config.Duration(62 * time.Minute),
