@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -44,12 +45,36 @@ type Env struct {
 	// HTTPClient is the base client for GitHub and gateways (default: a fresh client
 	// with TLS verification on and no global state).
 	HTTPClient *http.Client
+	// Dir is the working directory that relative paths in inputs and the environment
+	// (the config input, GITHUB_EVENT_PATH) are read from; "" is the process's. Tests set
+	// it instead of changing the process's directory. The runner's own files
+	// (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) are absolute on every runner and taken as given.
+	Dir string
+}
+
+// path resolves a path from an input or the environment against Env.Dir.
+func (a *app) path(p string) string {
+	if a.env.Dir == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(a.env.Dir, p)
+}
+
+// githubContext reads the workflow run's context (GITHUB_*, the repository input), with
+// the event payload's path resolved against Env.Dir.
+func (a *app) githubContext() (ghContext, error) {
+	c, err := readGitHubContext(a.env.Getenv, a.in.str("repository"))
+	c.EventPath = a.path(c.EventPath)
+	return c, err
 }
 
 type command struct {
 	name    string
 	summary string
 	inputs  []input
+	// outputs are the outputs the command writes besides result and report. End-to-end
+	// runs check that nothing else is written, and action.yml must declare them all.
+	outputs []string
 	run     func(ctx context.Context, a *app) error
 }
 

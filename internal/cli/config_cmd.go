@@ -32,7 +32,7 @@ func configCommand() *command {
 
 // loadConfig loads the `config` input's file; every problem is bad input.
 func (a *app) loadConfig() (*config.Config, error) {
-	cfg, err := config.Load(a.in.str("config"))
+	cfg, err := config.Load(a.path(a.in.str("config")))
 	if err != nil {
 		return nil, outcome.BadInput(fmt.Errorf("configuration is invalid; fix these and run again (release-action config checks a file):\n%w", err))
 	}

@@ -25,11 +25,15 @@ var (
 	inCheckRunName = input{name: "check-run-name", def: "release-gate", help: "name of the published check run"}
 )
 
+// gateOutputs are the gate's outputs besides result and report.
+var gateOutputs = []string{"sha"}
+
 func gateCommand() *command {
 	return &command{
 		name:    "gate",
 		summary: "verify the runbook's pre-release gates on a candidate commit",
 		inputs:  []input{inToken, inConfig, inRepo, inSHA, inTimeout, inCheckRun, inCheckRunName},
+		outputs: gateOutputs,
 		run: func(ctx context.Context, a *app) error {
 			p, err := a.gateParams()
 			if err != nil {
@@ -54,7 +58,7 @@ type gateParams struct {
 
 func (a *app) gateParams() (gateParams, error) {
 	var p gateParams
-	gh, err := readGitHubContext(a.env.Getenv, a.in.str("repository"))
+	gh, err := a.githubContext()
 	if err != nil {
 		return p, err
 	}

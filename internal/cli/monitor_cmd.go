@@ -104,7 +104,7 @@ func (a *app) monitorParams() (monitorParams, error) {
 		return p, err
 	}
 	if m.AutoRollback {
-		if p.gh, err = readGitHubContext(a.env.Getenv, a.in.str("repository")); err != nil {
+		if p.gh, err = a.githubContext(); err != nil {
 			return p, err
 		}
 		if p.token = a.in.str("token"); p.token == "" {

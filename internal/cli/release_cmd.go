@@ -26,11 +26,15 @@ var releaseInputs = []input{
 	inPollInterval, inChannelTimeout,
 }
 
+// releaseOutputs are the release's outputs besides result and report.
+var releaseOutputs = []string{"sha", "tag", "release-tag", "deployment-ids", "environment-urls", "next-window"}
+
 func releaseCommand() *command {
 	return &command{
 		name:    "release",
 		summary: "gate, tag, deploy staging, validate, deploy production in its window, monitor, tag the release",
 		inputs:  releaseInputs,
+		outputs: releaseOutputs,
 		run: func(ctx context.Context, a *app) error {
 			p, err := a.releaseParams()
 			if err != nil {

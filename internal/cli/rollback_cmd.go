@@ -23,11 +23,16 @@ var rollbackInputs = []input{
 	inPollInterval, inChannelTimeout,
 }
 
+// rollbackOutputNames are the rollback's outputs besides result and report (rollbackOutputs
+// writes them).
+var rollbackOutputNames = []string{"tag", "sha", "deployment-id", "environment-url", "issue-url"}
+
 func rollbackCommand() *command {
 	return &command{
 		name:    "rollback",
 		summary: "revert an environment to its last known good deployment (or a tag), re-run smoke, mark the bad deployment",
 		inputs:  rollbackInputs,
+		outputs: rollbackOutputNames,
 		run: func(ctx context.Context, a *app) error {
 			p, err := a.rollbackParams()
 			if err != nil {
@@ -49,7 +54,7 @@ type rollbackParams struct {
 func (a *app) rollbackParams() (rollbackParams, error) {
 	var p rollbackParams
 	var err error
-	if p.gh, err = readGitHubContext(a.env.Getenv, a.in.str("repository")); err != nil {
+	if p.gh, err = a.githubContext(); err != nil {
 		return p, err
 	}
 	if p.token = a.in.str("token"); p.token == "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
@@ -23,6 +24,8 @@ func sandboxCommand() *command {
 	return &command{
 		name:    "sandbox",
 		summary: "run the release (or one gate scenario) against the built-in emulators: no token, no network, virtual time",
+		// The sandbox runs the gate, release, rollback or monitor and writes their outputs.
+		outputs: slices.Concat(gateOutputs, releaseOutputs, rollbackOutputNames),
 		inputs: []input{
 			{name: "scenario", def: "release", help: "the Agent Me scenario to run; 'list' shows them all"},
 			{name: "config", help: "configuration file for gate scenarios (default: the built-in Agent Me defaults, whatever the working directory holds)"},

@@ -21,7 +21,8 @@ import (
 	"github.com/agentme/release-action/internal/outcome"
 )
 
-// Options are the dependencies of a Service. Only Config, Clock and Secrets are required.
+// Options are the dependencies of a Service. New fills every one left zero with a
+// harmless default (the built-in configuration, the wall clock, no secrets, no output).
 type Options struct {
 	Config *config.Config
 	// GitHub is the client for the repository; nil for commands that do not need it (a
@@ -85,6 +86,10 @@ func (s *Service) Config() *config.Config { return s.o.Config }
 
 // GitHub is the service's GitHub client (nil when it has none).
 func (s *Service) GitHub() *github.Client { return s.o.GitHub }
+
+// Secret returns the value of an environment variable the configuration names (token-env,
+// password-env, ...), masked from then on; "" when it is unset.
+func (s *Service) Secret(name string) string { return s.o.Secrets.Get(name) }
 
 // progressFor prefixes progress lines with the environment's name.
 func (s *Service) progressFor(env string) func(string) {
