@@ -13,7 +13,6 @@ import (
 
 	"github.com/agentme/release-action/internal/cli"
 	"github.com/agentme/release-action/internal/ghemu"
-	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -33,13 +32,13 @@ func TestGateScenarios(t *testing.T) {
 				wantCode = cli.ExitFailed
 			}
 			require.Equal(t, wantCode, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
-			assert.Equal(t, sc.Want, r.outputs["result"])
+			assert.Equal(t, string(sc.Want), r.outputs["result"])
 			assert.Equal(t, sandbox.Candidate, r.outputs["sha"])
 
 			var rep cli.GateReport
 			require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &rep), "report output is JSON")
-			assert.Equal(t, outcome.Verdict(sc.Want), rep.Result)
-			assert.Equal(t, outcome.Verdict(sc.Want), rep.Gate.Verdict)
+			assert.Equal(t, sc.Want, rep.Result)
+			assert.Equal(t, sc.Want, rep.Gate.Verdict)
 			assert.Equal(t, "agentme/agentme", rep.Repository)
 			assert.Positive(t, rep.Cost.REST, "the report counts what the decision cost")
 			assert.Positive(t, rep.Cost.GraphQLPoints)

@@ -108,12 +108,12 @@ func TestReleaseScenarios(t *testing.T) {
 				}
 				r = h.runFresh()
 			}
-			want := map[string]int{"pass": cli.ExitOK, "scheduled": cli.ExitOK, "fail": cli.ExitFailed}[sc.Want]
+			want := map[outcome.Verdict]int{"pass": cli.ExitOK, "scheduled": cli.ExitOK, "fail": cli.ExitFailed}[sc.Want]
 			require.Equal(t, want, r.code, "stdout:\n%s", r.stdout)
-			assert.Equal(t, sc.Want, r.outputs["result"])
+			assert.Equal(t, string(sc.Want), r.outputs["result"])
 			var rep cli.ReleaseReport
 			require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &rep))
-			assert.Equal(t, outcome.Verdict(sc.Want), rep.Release.Verdict)
+			assert.Equal(t, sc.Want, rep.Release.Verdict)
 			assert.Equal(t, "v"+sandbox.Version+"-rc.1", r.outputs["tag"], "one candidate tag, rc.1, however many runs")
 			if sc.Want == "pass" {
 				assert.Equal(t, "v"+sandbox.Version, r.outputs["release-tag"])
