@@ -427,8 +427,6 @@ func (d *decoder) text(path string, n ast.Node, want string) string {
 	return s
 }
 
-func (d *decoder) str(path string, n ast.Node, dst *string) { *dst = d.text(path, n, "text") }
-
 func (d *decoder) strs(path string, n ast.Node, what string, dst *[]string) {
 	*dst = nilIfEmpty(list(d, path, n, what, func(p string, v ast.Node) string { return d.text(p, v, "text") }))
 }
