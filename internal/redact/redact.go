@@ -18,9 +18,11 @@
 //   - raw bytes;
 //   - percent-escaped (query or path escaping, "+" for a space, any hex case, any
 //     character over-escaped);
-//   - JSON-escaped: \uXXXX for any character (surrogate pairs above U+FFFF, any hex
-//     case), \" \\ \/ \b \f \n \r \t;
-//   - Markdown-escaped: a backslash before any ASCII character;
+//   - behind one or more backslashes: the character itself (Markdown escaping, JSON's
+//     \" \\ \/) or its JSON \uXXXX escape (surrogate pairs above U+FFFF, any hex
+//     case); several backslashes are escapes stacked, as when a JSON report quotes
+//     Markdown-escaped text ("ghs\\_..." for "ghs_...");
+//   - JSON's short escapes of control characters (\b \f \n \r \t);
 //   - HTML-escaped: &amp; &lt; &gt; &quot; &apos; and numeric &#N; / &#xH; references;
 //   - invalid UTF-8 repaired to U+FFFD (raw, \ufffd or &#65533;);
 //   - cut off: at least MinCut characters of the start of a secret, in any of the
