@@ -1,17 +1,16 @@
 package release
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/fakegh"
 	"github.com/agentme/release-action/internal/github"
 )
 
@@ -23,32 +22,28 @@ const (
 	wfID      = 77
 )
 
-// fakeGH is a loud in-memory GitHub: tags, files, releases, deployments with their statuses,
-// and deploy runs that complete after runTime with a scripted conclusion. Every write is
-// logged in order; a call the release should never make fails the test.
+// fakeGH is the shared loud fake (fakegh) scripted for release's tests: deployments and
+// statuses are stored there; this layer adds tags, files, releases, and deploy runs that
+// complete after runTime with a scripted conclusion. Every write is logged in order; runs
+// are never listed and pending deployments never asked, so those calls fail the test.
 type fakeGH struct {
+	*fakegh.Fake
 	t   *testing.T
 	clk *clock.Virtual
 
-	nextID   int64
 	nextRun  int64
 	files    map[string]string // "path@sha"
 	tags     map[string]github.Tag
 	releases map[string]github.Release
-	deps     []github.Deployment
-	sts      map[int64][]github.DeploymentStatus
 	runs     map[int64]*fakeRun
 	// conclusions scripts the conclusions of an environment's next deploy runs (then success).
 	conclusions map[string][]string
 	runTime     time.Duration
 
-	// failNext makes the next call of a method fail with the error.
-	failNext map[string]error
 	// beforeCreateTag runs before a tag is created (to simulate a concurrent release).
 	beforeCreateTag func(name string)
 
 	writes    []string
-	calls     []string
 	dispatchs []map[string]string
 	tagMsgs   map[string]string
 	releaseRq []github.ReleaseRequest
@@ -62,56 +57,46 @@ type fakeRun struct {
 }
 
 func newFake(t *testing.T, start time.Time) *fakeGH {
-	return &fakeGH{
-		t: t, clk: clock.NewVirtual(start), nextID: 1000, nextRun: 500,
+	clk := clock.NewVirtual(start)
+	f := &fakeGH{
+		Fake: fakegh.New(t, clk, 1000), t: t, clk: clk, nextRun: 500,
 		files:       map[string]string{"package.json@" + testSHA: `{"name":"agentme","version":"1.2.3"}`},
 		tags:        map[string]github.Tag{},
 		releases:    map[string]github.Release{},
-		sts:         map[int64][]github.DeploymentStatus{},
 		runs:        map[int64]*fakeRun{},
 		conclusions: map[string][]string{},
 		runTime:     3 * time.Minute,
-		failNext:    map[string]error{},
 		tagMsgs:     map[string]string{},
 	}
-}
-
-func (f *fakeGH) call(name string, args ...any) error {
-	f.calls = append(f.calls, strings.TrimSpace(fmt.Sprintln(append([]any{name}, args...)...)))
-	if err, ok := f.failNext[name]; ok {
-		delete(f.failNext, name)
-		return err
+	f.FileContentFunc = f.fileContent
+	f.GetTagFunc = f.getTag
+	f.ListTagNamesFunc = f.listTagNames
+	f.CreateAnnotatedTagFunc = f.createAnnotatedTag
+	f.GetReleaseByTagFunc = f.getReleaseByTag
+	f.CreateReleaseFunc = f.createRelease
+	f.UpdateReleaseBodyFunc = f.updateReleaseBody
+	f.CreateDeploymentFunc = f.createDeployment
+	f.OnStatus = func(d github.Deployment, r github.DeploymentStatusRequest) error {
+		f.write("status %s %s %q", d.Environment, r.State, r.Description)
+		return nil
 	}
-	return nil
+	f.FindWorkflowFunc = f.findWorkflow
+	f.DispatchWorkflowFunc = f.dispatchWorkflow
+	f.GetWorkflowRunFunc = f.getWorkflowRun
+	return f
 }
 
 func (f *fakeGH) write(format string, args ...any) {
 	f.writes = append(f.writes, fmt.Sprintf(format, args...))
 }
 
-func (f *fakeGH) unexpected(name string, args ...any) error {
-	f.t.Errorf("unexpected call %s %v", name, args)
-	return fmt.Errorf("%s: unexpected call", name)
-}
-
-func (f *fakeGH) count(name string) int {
-	n := 0
-	for _, c := range f.calls {
-		if c == name || strings.HasPrefix(c, name+" ") {
-			n++
-		}
-	}
-	return n
-}
+func (f *fakeGH) count(name string) int { return f.Count(name) }
 
 func notFound(path string) error {
 	return &github.APIError{Method: "GET", Path: path, StatusCode: http.StatusNotFound, Message: "Not Found"}
 }
 
-func (f *fakeGH) FileContent(_ context.Context, path, ref string) ([]byte, error) {
-	if err := f.call("FileContent", path, ref); err != nil {
-		return nil, err
-	}
+func (f *fakeGH) fileContent(path, ref string) ([]byte, error) {
 	c, ok := f.files[path+"@"+ref]
 	if !ok {
 		return nil, notFound("/repos/agentme/agentme/contents/" + path)
@@ -119,10 +104,7 @@ func (f *fakeGH) FileContent(_ context.Context, path, ref string) ([]byte, error
 	return []byte(c), nil
 }
 
-func (f *fakeGH) GetTag(_ context.Context, name string) (github.Tag, error) {
-	if err := f.call("GetTag", name); err != nil {
-		return github.Tag{}, err
-	}
+func (f *fakeGH) getTag(name string) (github.Tag, error) {
 	t, ok := f.tags[name]
 	if !ok {
 		return github.Tag{}, notFound("/repos/agentme/agentme/git/ref/tags/" + name)
@@ -130,10 +112,7 @@ func (f *fakeGH) GetTag(_ context.Context, name string) (github.Tag, error) {
 	return t, nil
 }
 
-func (f *fakeGH) ListTagNames(_ context.Context, prefix string) ([]string, error) {
-	if err := f.call("ListTagNames", prefix); err != nil {
-		return nil, err
-	}
+func (f *fakeGH) listTagNames(prefix string) ([]string, error) {
 	var out []string
 	for n := range f.tags {
 		if strings.HasPrefix(n, prefix) {
@@ -144,10 +123,7 @@ func (f *fakeGH) ListTagNames(_ context.Context, prefix string) ([]string, error
 	return out, nil
 }
 
-func (f *fakeGH) CreateAnnotatedTag(_ context.Context, name, sha, message string, tagger *github.Person) (github.Tag, error) {
-	if err := f.call("CreateAnnotatedTag", name, sha); err != nil {
-		return github.Tag{}, err
-	}
+func (f *fakeGH) createAnnotatedTag(name, sha, message string, tagger *github.Person) (github.Tag, error) {
 	if f.beforeCreateTag != nil {
 		f.beforeCreateTag(name)
 	}
@@ -160,8 +136,7 @@ func (f *fakeGH) CreateAnnotatedTag(_ context.Context, name, sha, message string
 	}
 	f.write("tag %s %s", name, sha7(sha))
 	f.tagMsgs[name] = message
-	f.nextID++
-	t := github.Tag{Name: name, SHA: sha, ObjectSHA: fmt.Sprintf("%040x", f.nextID), Annotated: true, Message: message}
+	t := github.Tag{Name: name, SHA: sha, ObjectSHA: fmt.Sprintf("%040x", f.NewID()), Annotated: true, Message: message}
 	f.tags[name] = t
 	return t, nil
 }
@@ -171,10 +146,7 @@ func (f *fakeGH) addTag(name, sha string) {
 	f.tags[name] = github.Tag{Name: name, SHA: sha, ObjectSHA: sha, Annotated: false}
 }
 
-func (f *fakeGH) GetReleaseByTag(_ context.Context, tag string) (github.Release, error) {
-	if err := f.call("GetReleaseByTag", tag); err != nil {
-		return github.Release{}, err
-	}
+func (f *fakeGH) getReleaseByTag(tag string) (github.Release, error) {
 	r, ok := f.releases[tag]
 	if !ok {
 		return github.Release{}, notFound("/repos/agentme/agentme/releases/tags/" + tag)
@@ -182,10 +154,7 @@ func (f *fakeGH) GetReleaseByTag(_ context.Context, tag string) (github.Release,
 	return r, nil
 }
 
-func (f *fakeGH) CreateRelease(_ context.Context, r github.ReleaseRequest) (github.Release, error) {
-	if err := f.call("CreateRelease", r.TagName); err != nil {
-		return github.Release{}, err
-	}
+func (f *fakeGH) createRelease(r github.ReleaseRequest) (github.Release, error) {
 	if _, ok := f.tags[r.TagName]; !ok {
 		f.t.Errorf("release for the missing tag %s", r.TagName)
 	}
@@ -194,17 +163,13 @@ func (f *fakeGH) CreateRelease(_ context.Context, r github.ReleaseRequest) (gith
 	}
 	f.write("release %s prerelease=%v", r.TagName, r.Prerelease)
 	f.releaseRq = append(f.releaseRq, r)
-	f.nextID++
-	rel := github.Release{ID: f.nextID, TagName: r.TagName, Name: r.Name, Body: r.Body, Prerelease: r.Prerelease,
+	rel := github.Release{ID: f.NewID(), TagName: r.TagName, Name: r.Name, Body: r.Body, Prerelease: r.Prerelease,
 		HTMLURL: serverURL + repoPath + "/releases/tag/" + r.TagName}
 	f.releases[r.TagName] = rel
 	return rel, nil
 }
 
-func (f *fakeGH) UpdateReleaseBody(_ context.Context, id int64, body string) error {
-	if err := f.call("UpdateReleaseBody", id); err != nil {
-		return err
-	}
+func (f *fakeGH) updateReleaseBody(id int64, body string) error {
 	for tag, r := range f.releases {
 		if r.ID == id {
 			f.write("release body %s", tag)
@@ -213,101 +178,41 @@ func (f *fakeGH) UpdateReleaseBody(_ context.Context, id int64, body string) err
 			return nil
 		}
 	}
-	return f.unexpected("UpdateReleaseBody", id)
+	return f.Unexpected("UpdateReleaseBody", id)
 }
 
-func (f *fakeGH) CreateDeployment(_ context.Context, r github.DeploymentRequest) (github.Deployment, error) {
-	if err := f.call("CreateDeployment", r.Environment, r.Ref); err != nil {
-		return github.Deployment{}, err
-	}
+// createDeployment: GitHub resolves the ref, which release always names by tag.
+func (f *fakeGH) createDeployment(r github.DeploymentRequest) (string, error) {
 	t, ok := f.tags[r.Ref]
 	if !ok {
-		return github.Deployment{}, f.unexpected("CreateDeployment of a missing ref", r.Ref)
+		return "", f.Unexpected("CreateDeployment of a missing ref", r.Ref)
 	}
 	f.write("deployment %s %s", r.Environment, r.Ref)
 	f.depReqs = append(f.depReqs, r)
-	return f.addDeployment(r.Environment, t.SHA, r.Ref, r.Description, r.Payload, f.clk.Now()), nil
+	return t.SHA, nil
 }
 
+// addDeployment stores a record another run made.
 func (f *fakeGH) addDeployment(env, sha, ref, desc string, payload json.RawMessage, at time.Time) github.Deployment {
-	f.nextID++
-	d := github.Deployment{ID: f.nextID, SHA: sha, Ref: ref, Environment: env, Task: "deploy", Description: desc,
-		Payload: payload, Creator: "release-bot", CreatedAt: at, UpdatedAt: at}
-	f.deps = append(f.deps, d)
-	return d
-}
-
-func (f *fakeGH) ListDeployments(_ context.Context, fl github.DeploymentFilter) ([]github.Deployment, error) {
-	if err := f.call("ListDeployments", fl.Environment, sha7(fl.SHA)); err != nil {
-		return nil, err
-	}
-	var out []github.Deployment
-	for _, d := range f.deps {
-		if (fl.Environment == "" || d.Environment == fl.Environment) && (fl.SHA == "" || d.SHA == fl.SHA) {
-			out = append(out, d)
-		}
-	}
-	return out, nil // oldest first: callers sort
-}
-
-func (f *fakeGH) ListDeploymentStatuses(_ context.Context, id int64) ([]github.DeploymentStatus, error) {
-	if err := f.call("ListDeploymentStatuses", id); err != nil {
-		return nil, err
-	}
-	if f.dep(id) == nil {
-		return nil, f.unexpected("ListDeploymentStatuses", id)
-	}
-	return slices.Clone(f.sts[id]), nil
-}
-
-func (f *fakeGH) CreateDeploymentStatus(_ context.Context, id int64, r github.DeploymentStatusRequest) (github.DeploymentStatus, error) {
-	if err := f.call("CreateDeploymentStatus", id, r.State); err != nil {
-		return github.DeploymentStatus{}, err
-	}
-	d := f.dep(id)
-	if d == nil {
-		return github.DeploymentStatus{}, f.unexpected("CreateDeploymentStatus", id)
-	}
-	f.write("status %s %s %q", d.Environment, r.State, r.Description)
-	return f.addStatus(id, r.State, r.Description, r.LogURL, r.EnvironmentURL, f.clk.Now()), nil
+	return f.AddDeployment(github.Deployment{SHA: sha, Ref: ref, Environment: env, Task: "deploy", Description: desc,
+		Payload: payload, Creator: "release-bot", CreatedAt: at, UpdatedAt: at})
 }
 
 func (f *fakeGH) addStatus(id int64, state, desc, logURL, envURL string, at time.Time) github.DeploymentStatus {
-	f.nextID++
-	s := github.DeploymentStatus{ID: f.nextID, State: state, Description: desc, LogURL: logURL, EnvironmentURL: envURL, CreatedAt: at}
-	f.sts[id] = append(f.sts[id], s)
-	if d := f.dep(id); d != nil && at.After(d.UpdatedAt) {
-		d.UpdatedAt = at
-	}
-	return s
+	return f.AddStatus(id, github.DeploymentStatus{State: state, Description: desc, LogURL: logURL, EnvironmentURL: envURL, CreatedAt: at})
 }
 
-func (f *fakeGH) dep(id int64) *github.Deployment {
-	for i := range f.deps {
-		if f.deps[i].ID == id {
-			return &f.deps[i]
-		}
-	}
-	return nil
-}
-
-func (f *fakeGH) FindWorkflow(_ context.Context, name string) (github.Workflow, error) {
-	if err := f.call("FindWorkflow", name); err != nil {
-		return github.Workflow{}, err
-	}
+func (f *fakeGH) findWorkflow(name string) (github.Workflow, error) {
 	if name != "deploy.yml" {
 		return github.Workflow{}, notFound("/repos/agentme/agentme/actions/workflows/" + name)
 	}
 	return github.Workflow{ID: wfID, Name: "Deploy", Path: ".github/workflows/deploy.yml", State: "active"}, nil
 }
 
-func (f *fakeGH) DispatchWorkflow(_ context.Context, id int64, ref string, inputs map[string]string) (github.DispatchResult, error) {
-	if err := f.call("DispatchWorkflow", id, ref); err != nil {
-		return github.DispatchResult{}, err
-	}
+func (f *fakeGH) dispatchWorkflow(id int64, ref string, inputs map[string]string) (github.DispatchResult, error) {
 	t, ok := f.tags[ref]
 	if id != wfID || !ok {
-		return github.DispatchResult{}, f.unexpected("DispatchWorkflow", id, ref)
+		return github.DispatchResult{}, f.Unexpected("DispatchWorkflow", id, ref)
 	}
 	env := inputs["environment"]
 	f.write("dispatch %s %s", env, ref)
@@ -326,14 +231,7 @@ func (f *fakeGH) DispatchWorkflow(_ context.Context, id int64, ref string, input
 
 func runURL(id int64) string { return fmt.Sprintf("%s%s/actions/runs/%d", serverURL, repoPath, id) }
 
-func (f *fakeGH) ListWorkflowRuns(_ context.Context, id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
-	return nil, f.unexpected("ListWorkflowRuns", id, fl)
-}
-
-func (f *fakeGH) GetWorkflowRun(_ context.Context, id int64) (github.WorkflowRun, error) {
-	if err := f.call("GetWorkflowRun", id); err != nil {
-		return github.WorkflowRun{}, err
-	}
+func (f *fakeGH) getWorkflowRun(id int64) (github.WorkflowRun, error) {
 	fr, ok := f.runs[id]
 	if !ok {
 		return github.WorkflowRun{}, notFound(fmt.Sprintf("/repos/agentme/agentme/actions/runs/%d", id))
@@ -346,14 +244,10 @@ func (f *fakeGH) GetWorkflowRun(_ context.Context, id int64) (github.WorkflowRun
 	return r, nil
 }
 
-func (f *fakeGH) PendingDeployments(_ context.Context, id int64) ([]github.PendingDeployment, error) {
-	return nil, f.unexpected("PendingDeployments", id)
-}
-
 // deploymentsOf returns the records of (env, sha).
 func (f *fakeGH) deploymentsOf(env, sha string) []github.Deployment {
 	var out []github.Deployment
-	for _, d := range f.deps {
+	for _, d := range f.Deployments() {
 		if d.Environment == env && d.SHA == sha {
 			out = append(out, d)
 		}
