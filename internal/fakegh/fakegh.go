@@ -21,11 +21,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // ErrUnscripted is returned (besides failing the test) by a call the test did not script.
@@ -323,7 +323,7 @@ func (f *Fake) CreateDeployment(_ context.Context, r github.DeploymentRequest) (
 func (f *Fake) ListDeployments(_ context.Context, fl github.DeploymentFilter) ([]github.Deployment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	i, err := f.enter("ListDeployments", fl.Environment, shortSHA(fl.SHA))
+	i, err := f.enter("ListDeployments", fl.Environment, untrusted.ShortSHA(fl.SHA))
 	if err != nil {
 		return nil, err
 	}
@@ -497,14 +497,4 @@ func (f *Fake) CreateIssue(_ context.Context, title, body string, labels []strin
 		return github.Issue{}, err
 	}
 	return f.CreateIssueFunc(title, body, labels)
-}
-
-// Now is the fake's clock time (what it stamps new records with).
-func (f *Fake) Now() time.Time { return f.clk.Now() }
-
-func shortSHA(s string) string {
-	if len(s) > 7 {
-		return s[:7]
-	}
-	return s
 }
