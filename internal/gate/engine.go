@@ -54,6 +54,8 @@ type gateState struct {
 	kind  config.Kind
 	check matcher // check gates
 	job   matcher // tests gates
+	// wf is the workflow file the gate reads (nil for a check gate without workflow).
+	wf *wfRef
 	// started is when the appearance grace began: the start of the gate, or the dispatch.
 	started  time.Time
 	everSeen bool
@@ -302,7 +304,7 @@ func (r *runner) loop(ctx context.Context) error {
 	if err := r.findSelf(ctx); err != nil {
 		return err
 	}
-	if err := r.resolveWorkflowFiles(ctx); err != nil {
+	if err := r.resolveWorkflows(ctx); err != nil {
 		return err
 	}
 	interval := r.minI
@@ -347,46 +349,6 @@ func (r *runner) loop(ctx context.Context) error {
 func (r *runner) costFloor() time.Duration {
 	pages := max(1, (r.contexts+99)/100)
 	return min(r.minI*time.Duration(pages), maxSilent)
-}
-
-// resolveWorkflowFiles lets a gate name its workflow by file ("security-gate.yml") as well
-// as by `name:`: check runs only carry the workflow's name, so a file is looked up once
-// and replaced by the name it declares.
-func (r *runner) resolveWorkflowFiles(ctx context.Context) error {
-	isFile := func(w string) bool { return strings.HasSuffix(w, ".yml") || strings.HasSuffix(w, ".yaml") }
-	names := map[string]string{}
-	resolve := func(w string) (string, error) {
-		if !isFile(w) {
-			return w, nil
-		}
-		if n, ok := names[w]; ok {
-			return n, nil
-		}
-		wf, err := r.gh.FindWorkflow(ctx, w)
-		if err != nil {
-			if errors.Is(err, github.ErrNotFound) {
-				return "", fmt.Errorf("%w: workflow file %s does not exist: check the gate's workflow", ErrConfig, quote(w))
-			}
-			return "", fmt.Errorf("look up workflow file %s: %w", quote(w), err)
-		}
-		names[w] = wf.Name
-		r.say(fmt.Sprintf("gate: workflow file %s is %s", quote(w), quote(wf.Name)))
-		return wf.Name, nil
-	}
-	for _, g := range r.gates {
-		var err error
-		if g.cfg.Workflow, err = resolve(g.cfg.Workflow); err != nil {
-			return err
-		}
-		if g.cfg.Tests != nil {
-			t := *g.cfg.Tests
-			if t.Workflow, err = resolve(t.Workflow); err != nil {
-				return err
-			}
-			g.cfg.Tests = &t
-		}
-	}
-	return nil
 }
 
 // findSelf finds the gate's own job once: the in-progress job of Self.RunID running on
@@ -799,6 +761,9 @@ func (r *runner) result() *Result {
 			WaitedQueued:  Duration(g.waited[waitQueued]),
 			WaitedRunning: Duration(g.waited[waitRunning]),
 			Evidence:      g.final.evidence, Tests: g.final.tests,
+		}
+		if g.wf != nil {
+			gr.WorkflowFile = g.wf.Path
 		}
 		if gr.Evidence == nil {
 			gr.Evidence = []Evidence{}

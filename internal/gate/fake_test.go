@@ -35,7 +35,8 @@ type fakeGH struct {
 	snap      func(now time.Time) []github.CheckContext
 	snapErrAt func(n int) error
 
-	findWorkflow func(name string) (github.Workflow, error)
+	// listWorkflows answers ListWorkflows; nil answers fakeWorkflows.
+	listWorkflows func() ([]github.Workflow, error)
 	listRuns     func(wfID int64, f github.RunFilter) ([]github.WorkflowRun, error)
 	getRun       func(id int64) (github.WorkflowRun, error)
 	branches     func() ([]string, error)
@@ -100,12 +101,34 @@ func (f *fakeGH) Snapshot(ctx context.Context, sha string) (github.Snapshot, err
 	return github.Snapshot{SHA: sha, Contexts: cs, Changed: changed}, nil
 }
 
-func (f *fakeGH) FindWorkflow(ctx context.Context, name string) (github.Workflow, error) {
-	f.record(ctx, "FindWorkflow", name)
-	if f.findWorkflow == nil {
-		return github.Workflow{}, f.unexpected("FindWorkflow", name)
+func (f *fakeGH) ListWorkflows(ctx context.Context) ([]github.Workflow, error) {
+	f.record(ctx, "ListWorkflows")
+	if f.listWorkflows == nil {
+		return fakeWorkflows(), nil
 	}
-	return f.findWorkflow(name)
+	return f.listWorkflows()
+}
+
+// fakeWorkflows are the workflow files of the fake repository, one per name the tests use.
+func fakeWorkflows() []github.Workflow {
+	return []github.Workflow{
+		{ID: 1, Name: "CI", Path: ".github/workflows/ci.yml"},
+		{ID: 2, Name: "Security Gate", Path: ".github/workflows/security-gate.yml"},
+		{ID: 77, Name: "Install Smoke", Path: ".github/workflows/install-smoke.yml"},
+		{ID: 4, Name: "Release", Path: ".github/workflows/release.yml"},
+		{ID: 5, Name: "W", Path: ".github/workflows/w.yml"},
+		{ID: 6, Name: "Docs", Path: ".github/workflows/docs.yml"},
+	}
+}
+
+// fakeWorkflow is the file of fakeWorkflows with that name (an unknown name gets id 99).
+func fakeWorkflow(name string) github.Workflow {
+	for _, w := range fakeWorkflows() {
+		if w.Name == name {
+			return w
+		}
+	}
+	return github.Workflow{ID: 99, Name: name, Path: ".github/workflows/unknown.yml"}
 }
 
 func (f *fakeGH) ListWorkflowRuns(ctx context.Context, id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
@@ -218,7 +241,9 @@ func cr(id int64, name, wf string, run int64, status, concl string) github.Check
 		DetailsURL: fmt.Sprintf("https://github.example/o/r/actions/runs/%d/job/%d", run, id),
 	}
 	if wf != "" {
-		c.Workflow, c.RunID, c.RunNumber, c.Event = wf, run, int(run%1000), "push"
+		w := fakeWorkflow(wf)
+		c.Workflow, c.WorkflowID, c.WorkflowPath = wf, w.ID, w.Path
+		c.RunID, c.RunNumber, c.Event = run, int(run%1000), "push"
 		c.RunURL = fmt.Sprintf("https://github.example/o/r/actions/runs/%d", run)
 		c.SuiteID = run * 10
 		c.SuiteStatus = status

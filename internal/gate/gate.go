@@ -87,7 +87,7 @@ import (
 type GitHub interface {
 	Repo() github.Repo
 	Snapshot(ctx context.Context, sha string) (github.Snapshot, error)
-	FindWorkflow(ctx context.Context, nameOrFile string) (github.Workflow, error)
+	ListWorkflows(ctx context.Context) ([]github.Workflow, error)
 	ListWorkflowRuns(ctx context.Context, workflowID int64, f github.RunFilter) ([]github.WorkflowRun, error)
 	GetWorkflowRun(ctx context.Context, runID int64) (github.WorkflowRun, error)
 	BranchesWhereHead(ctx context.Context, sha string) ([]string, error)

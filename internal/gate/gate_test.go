@@ -66,10 +66,6 @@ func TestAllGreenAgentMe(t *testing.T) {
 		}
 		return cs
 	}
-	f.findWorkflow = func(name string) (github.Workflow, error) {
-		assert.Equal(t, "Install Smoke", name)
-		return github.Workflow{ID: 77, Name: "Install Smoke", Path: ".github/workflows/install-smoke.yml"}, nil
-	}
 	f.listRuns = func(id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
 		assert.Equal(t, int64(77), id)
 		assert.Equal(t, github.RunFilter{HeadSHA: testSHA}, fl)
@@ -180,7 +176,7 @@ func TestCheckConclusions(t *testing.T) {
 		{name: "status error", ctx: status("ci/legacy", "error"), gate: config.Gate{Name: "legacy", Check: "ci/legacy"}, verdict: Fail,
 			reason: "status 'ci/legacy': errored"},
 		{name: "a status does not satisfy a workflow-restricted gate", ctx: status("check", "success"), verdict: Fail,
-			reason: "no check run named 'check' in workflow 'CI' appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) appeared within 5m0s (appearance grace): fail closed"},
 		{name: "a third-party check run with a glob", ctx: cr(7, "codecov/patch", "", 0, "completed", "success"),
 			gate: config.Gate{Name: "coverage", Check: "codecov/*"}, verdict: Pass, reason: "'codecov/patch' (check run 7) succeeded"},
 		{name: "a regexp", ctx: cr(101, "check", "CI", 100, "completed", "failure"),
@@ -418,7 +414,7 @@ func TestNeverStartsOrNeverAppears(t *testing.T) {
 		assert.Equal(t, Fail, res.Verdict)
 		assert.False(t, res.TimedOut)
 		assert.Equal(t, t0.Add(5*time.Minute), res.Finished, "decided exactly at the end of the grace")
-		assert.Equal(t, "no check run named 'check' in workflow 'CI' appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
+		assert.Equal(t, "no check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
 		assert.Equal(t, 5*time.Minute, res.Gates[0].WaitedAbsent.D())
 	})
 	t.Run("zero checks of a gate without workflow", func(t *testing.T) {
@@ -482,7 +478,7 @@ func TestFailFast(t *testing.T) {
 		assert.Equal(t, Pending, sec.Verdict)
 		assert.Equal(t, "not decided: the gate stopped at the first failure (fail-fast) while waiting for 'hardening' (Security Gate run 200), in progress for 0s", sec.Reason)
 		assert.Equal(t, Pending, res.Gates[2].Verdict)
-		assert.Zero(t, f.calls["FindWorkflow"]+f.calls["DispatchWorkflow"], "nothing is dispatched once a gate failed")
+		assert.Zero(t, f.calls["ListWorkflowRuns"]+f.calls["DispatchWorkflow"], "nothing is dispatched once a gate failed")
 		assert.Equal(t, "blocked by 1 of 3 gates: check ('check' (CI run 100): failed)", res.Reason)
 	})
 	t.Run("without fail-fast every gate is decided", func(t *testing.T) {
@@ -736,7 +732,7 @@ func TestEvidenceThatVanishesIsWaitedFor(t *testing.T) {
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
 	assert.Equal(t, Pass, res.Verdict)
-	assert.Contains(t, msgs(*lines), "check: the check run named 'check' in workflow 'CI' is gone; waiting for it to appear again")
+	assert.Contains(t, msgs(*lines), "check: the check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) is gone; waiting for it to appear again")
 }
 
 func TestProgressOnlyOnChange(t *testing.T) {

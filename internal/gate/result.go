@@ -47,6 +47,9 @@ type GateResult struct {
 	Reason string `json:"reason"`
 	// Link is the most useful page: the failing or pending check run, the workflow run.
 	Link string `json:"link,omitempty"`
+	// WorkflowFile is the workflow file the gate read (".github/workflows/ci.yml"); only
+	// runs of that file were evidence. Empty for a check gate that names no workflow.
+	WorkflowFile string `json:"workflow_file,omitempty"`
 	// Duration is from the start of the gate until this gate was decided (or until the
 	// end when it never was).
 	Duration Duration `json:"duration"`

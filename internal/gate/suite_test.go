@@ -171,7 +171,7 @@ func TestTestsGateRunWithoutTheJob(t *testing.T) {
 		{name: "the run completed", run: runAt(0, "success"), verdict: Fail,
 			reason: "run 200 of 'Security Gate' completed without a job named 'hardening'"},
 		{name: "the run still runs", run: runAt(time.Hour, "success"), verdict: Fail,
-			reason: "no job named 'hardening' in workflow 'Security Gate' appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m0s (appearance grace): fail closed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -265,15 +265,15 @@ func TestDispatchConfigErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name        string
-		find        error
+		find        []github.Workflow
 		dispatch    error
 		config      bool
 		want        string
 		wantDeleted bool
 	}{
 		{name: "the workflow does not exist",
-			find:   errors.Join(errors.New(`find workflow "Install Smoke" in o/r: no workflow has that name or file`), github.ErrNotFound),
-			config: true, want: "workflow 'Install Smoke' named by gate 'Install Smoke' does not exist in o/r: check the gate's workflow name"},
+			find:   []github.Workflow{fakeWorkflow("CI")},
+			config: true, want: "gate 'Install Smoke': no workflow file in the repository declares name: 'Install Smoke'; name the workflow by its file instead"},
 		{name: "no workflow_dispatch trigger", dispatch: refused("Workflow does not have 'workflow_dispatch' trigger"), config: true, wantDeleted: true,
 			want: "'Install Smoke' has no workflow_dispatch trigger, so gate 'Install Smoke' cannot dispatch it: add `on: workflow_dispatch` to .github/workflows/install-smoke.yml, or drop dispatch: true from the gate (GitHub answered 422: Workflow does not have 'workflow_dispatch' trigger)"},
 		{name: "a disabled workflow", dispatch: refused("Cannot trigger a 'workflow_dispatch' on a disabled workflow"), config: true, wantDeleted: true,
@@ -291,7 +291,7 @@ func TestDispatchConfigErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newSmokeWorld(t)
 			if tc.find != nil {
-				w.f.findWorkflow = func(string) (github.Workflow, error) { return github.Workflow{}, tc.find }
+				w.f.listWorkflows = func() ([]github.Workflow, error) { return tc.find, nil }
 				w.f.listRuns, w.f.dispatch, w.f.getRun, w.f.branches, w.f.createRef, w.f.deleteRef = nil, nil, nil, nil, nil, nil
 			}
 			if tc.dispatch != nil {

@@ -62,8 +62,8 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	for _, f := range tg.Files {
 		detail.Files = append(detail.Files, FileResult{File: f, Result: filePending})
 	}
-	absent := fmt.Sprintf("job %s in workflow %s", g.job.describe(), quote(tg.Workflow))
-	all := workflowRuns(v, []string{tg.Workflow}, 0)
+	absent := fmt.Sprintf("job %s in workflow %s", g.job.describe(), g.wf.label())
+	all := workflowRuns(v, g.wf, 0)
 	if len(all) == 0 {
 		return outcome{verdict: Pending, absent: absent, tests: detail}, nil
 	}

@@ -253,7 +253,7 @@ func TestTestsGateWaitsForTheJob(t *testing.T) {
 	assert.Equal(t, 2*time.Minute, g.WaitedQueued.D().Truncate(time.Minute))
 	assert.Equal(t, 3*time.Minute, g.WaitedRunning.D().Truncate(time.Minute))
 	out := msgs(*lines)
-	assert.Contains(t, out, "waiting for a job named 'hardening' in workflow 'Security Gate' to appear")
+	assert.Contains(t, out, "waiting for a job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) to appear")
 	assert.Contains(t, out, "'hardening' queued (run 200)")
 	assert.Contains(t, out, "'hardening' in_progress (run 200)")
 }
@@ -265,7 +265,7 @@ func TestTestsGateNeverAppears(t *testing.T) {
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
 	assert.Equal(t, Fail, res.Verdict)
-	assert.Equal(t, "no job named 'hardening' in workflow 'Security Gate' appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
+	assert.Equal(t, "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
 }
 
 // Evidence is fetched once per completed job, however many polls read it.

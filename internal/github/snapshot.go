@@ -72,8 +72,12 @@ type rollupNode struct {
 				RunNumber  int
 				Event      string
 				URL        string `graphql:"url"`
-				Workflow   struct {
-					Name string
+				File       *struct {
+					Path string
+				}
+				Workflow struct {
+					DatabaseID int64 `graphql:"databaseId"`
+					Name       string
 				}
 			}
 		}
@@ -258,6 +262,10 @@ func contextOf(n rollupNode) (CheckContext, bool) {
 		}
 		if wr := r.CheckSuite.WorkflowRun; wr != nil {
 			cc.Workflow = wr.Workflow.Name
+			cc.WorkflowID = wr.Workflow.DatabaseID
+			if wr.File != nil {
+				cc.WorkflowPath = wr.File.Path
+			}
 			cc.RunID = wr.DatabaseID
 			cc.RunNumber = wr.RunNumber
 			cc.Event = wr.Event

@@ -50,6 +50,7 @@ func Gate(r *gate.Result, info GateInfo) string {
 	}
 	b.WriteString(t.String())
 	b.WriteString("\n")
+	b.WriteString(workflowFiles(r))
 
 	var blocking []string
 	for _, g := range r.Gates {
@@ -70,6 +71,21 @@ func Gate(r *gate.Result, info GateInfo) string {
 		fmt.Fprintf(&b, "> ⚠️ %s\n\n", markdown.Escape(w))
 	}
 	return b.String()
+}
+
+// workflowFiles says which workflow file each gate read: a name can be shared by several
+// files, the file cannot.
+func workflowFiles(r *gate.Result) string {
+	var lines []string
+	for _, g := range r.Gates {
+		if g.WorkflowFile != "" {
+			lines = append(lines, fmt.Sprintf("- **%s** read runs of %s only", markdown.Escape(g.Name), markdown.Code(g.WorkflowFile)))
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "**Workflow files:**\n\n" + strings.Join(lines, "\n") + "\n\n"
 }
 
 func conclusionText(g gate.GateResult) string {
