@@ -37,16 +37,16 @@ type fakeGH struct {
 
 	// listWorkflows answers ListWorkflows; nil answers fakeWorkflows.
 	listWorkflows func() ([]github.Workflow, error)
-	listRuns     func(wfID int64, f github.RunFilter) ([]github.WorkflowRun, error)
-	getRun       func(id int64) (github.WorkflowRun, error)
-	branches     func() ([]string, error)
-	createRef    func(ref, sha string) error
-	deleteRef    func(ref string) error
-	dispatch     func(wfID int64, ref string, inputs map[string]string) (github.DispatchResult, error)
-	listJobs     func(runID int64) ([]github.Job, error)
-	jobLog       func(jobID int64) ([]byte, error)
-	listArts     func(runID int64) ([]github.Artifact, error)
-	download     func(id int64) ([]byte, error)
+	listRuns      func(wfID int64, f github.RunFilter) ([]github.WorkflowRun, error)
+	getRun        func(id int64) (github.WorkflowRun, error)
+	branches      func() ([]string, error)
+	createRef     func(ref, sha string) error
+	deleteRef     func(ref string) error
+	dispatch      func(wfID int64, ref string, inputs map[string]string) (github.DispatchResult, error)
+	listJobs      func(runID int64) ([]github.Job, error)
+	jobLog        func(jobID int64) ([]byte, error)
+	listArts      func(runID int64) ([]github.Artifact, error)
+	download      func(id int64) ([]byte, error)
 
 	calls    map[string]int
 	callLog  []string
