@@ -359,10 +359,17 @@ func jobLog(audit, inStep, after []string) []byte {
 	stamp := func(t time.Time, l string) {
 		fmt.Fprintf(&b, "%s %s\n", t.Format("2006-01-02T15:04:05.0000000Z"), l)
 	}
+	// Each step's output opens with its "##[group]Run" header, as the runner writes it.
+	stamp(stepStart.Add(-5*time.Second), "##[group]Run actions/checkout@v4")
+	stamp(stepStart.Add(-5*time.Second), "##[endgroup]")
+	stamp(stepStart.Add(-4*time.Second), "##[group]Run pnpm audit --prod")
+	stamp(stepStart.Add(-4*time.Second), "##[endgroup]")
 	for i, l := range audit {
 		stamp(stepStart.Add(-4*time.Second+time.Duration(i)*time.Millisecond), l)
 	}
 	stamp(stepStart.Add(100*time.Millisecond), "##[group]Run pnpm vitest run "+strings.Join(testFiles, " "))
+	stamp(stepStart.Add(100*time.Millisecond), "pnpm vitest run "+strings.Join(testFiles, " "))
+	stamp(stepStart.Add(100*time.Millisecond), "##[endgroup]")
 	for i, l := range inStep {
 		stamp(stepStart.Add(time.Second+time.Duration(i)*time.Millisecond), l)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -46,6 +47,11 @@ type jobEvidence struct {
 	rep     TestReport
 	window  string
 	note    string
+	// logNote says why the step's output could not be read as it should (structure).
+	logNote string
+	// other is what the other steps of the job reported, by step name, so that a file
+	// that ran elsewhere is reported as such.
+	other map[string]TestReport
 }
 
 type junitEvidence struct {
@@ -102,6 +108,7 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 
 	o := outcome{hasEvidence: true, tests: detail, link: jobs[0].DetailsURL}
 	useLog := tg.Step != "" || tg.JUnitArtifact == ""
+	elsewhere := map[string][]string{} // file -> other steps of the job whose output names it
 	var (
 		pend      []judged
 		stepFails []string
@@ -154,6 +161,17 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 		}
 		if useLog {
 			logRep.merge(je.rep)
+			if je.logNote != "" && je.stepFound && je.step.Conclusion != "skipped" {
+				detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d): %s", quote(c.Name), c.ID, je.logNote))
+			}
+			for _, name := range slices.Sorted(maps.Keys(je.other)) {
+				rep := je.other[name]
+				for _, f := range tg.Files {
+					if len(rep.Matching(f)) > 0 && !slices.Contains(elsewhere[f], name) {
+						elsewhere[f] = append(elsewhere[f], name)
+					}
+				}
+			}
 		}
 		if tg.Step == "" && c.Conclusion != "success" {
 			detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d) concluded %s", quote(c.Name), c.ID, quote(c.Conclusion)))
@@ -182,7 +200,7 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	allDone := len(pend) == 0
 	detail.Files = combineFiles(tg.Files, logPtr, junit, allDone)
 
-	var failed, missing, passed []string
+	var failed, missing, passed, ranElsewhere []string
 	var sources []string
 	for _, f := range detail.Files {
 		switch f.Result {
@@ -190,6 +208,13 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			failed = append(failed, clean(f.File))
 		case FileDidNotRun:
 			missing = append(missing, clean(f.File))
+			if steps := elsewhere[f.File]; len(steps) > 0 && tg.Step != "" {
+				qs := make([]string, len(steps))
+				for i, s := range steps {
+					qs[i] = quote(s)
+				}
+				ranElsewhere = append(ranElsewhere, fmt.Sprintf("%s ran in step %s, not in %s", clean(f.File), strings.Join(qs, " and "), quote(tg.Step)))
+			}
 		case FilePassed:
 			passed = append(passed, f.File)
 			for s := range strings.SplitSeq(f.Source, "+") {
@@ -208,14 +233,14 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			parts = append(parts, fmt.Sprintf("%d of %d test files failed: %s", len(failed), n, strings.Join(failed, ", ")))
 		}
 		if allDone && len(missing) > 0 {
-			parts = append(parts, didNotRun(missing, n))
+			parts = append(parts, didNotRunHere(missing, ranElsewhere, n))
 		}
 		o.verdict, o.reason = Fail, strings.Join(parts, "; ")
 	case len(pend) > 0:
 		agg := aggregate(pend, "job")
 		o.verdict, o.reason, o.state, o.wait = Pending, agg.reason, agg.state, agg.wait
 	case len(missing) > 0:
-		o.verdict, o.reason = Fail, didNotRun(missing, n)
+		o.verdict, o.reason = Fail, didNotRunHere(missing, ranElsewhere, n)
 		if len(detail.Notes) > 0 {
 			o.reason += " (" + listUpTo(detail.Notes, 2) + ")"
 		}
@@ -232,6 +257,18 @@ func didNotRun(missing []string, n int) string {
 		return missing[0] + " did not run"
 	}
 	return fmt.Sprintf("%d of %d test files did not run: %s", len(missing), n, strings.Join(missing, ", "))
+}
+
+// didNotRunHere adds, for files found in the output of another step, where they ran.
+func didNotRunHere(missing, elsewhere []string, n int) string {
+	if len(missing) == 1 && len(elsewhere) == 1 {
+		return elsewhere[0]
+	}
+	s := didNotRun(missing, n)
+	if len(elsewhere) > 0 {
+		s += " (" + strings.Join(elsewhere, "; ") + ")"
+	}
+	return s
 }
 
 // combineFiles decides each configured file from the sources (nil = not used). Until
@@ -344,13 +381,21 @@ func (r *runner) jobEvidence(ctx context.Context, runID int64, c github.CheckCon
 			log = b
 			r.logs[c.ID] = b
 		}
-		var from, to time.Time
 		je.window = "whole log"
-		if je.stepFound && !je.step.StartedAt.IsZero() && !je.step.CompletedAt.IsZero() {
-			from, to = je.step.StartedAt, je.step.CompletedAt
+		lines := LogLines(log, time.Time{}, time.Time{})
+		if tg.Step != "" {
+			sl := stepLines(log, job.Steps, tg.Step)
 			je.window = "step"
+			lines = sl.lines
+			if !sl.found {
+				je.window = "none"
+				je.logNote = sl.why
+			} else if sl.dropped > 0 {
+				je.logNote = fmt.Sprintf("%s in the output of step %s stamped outside the step's time (from the jobs API) not read", plural(sl.dropped, "line"), quote(tg.Step))
+			}
+			je.other = otherSteps(log, job.Steps, tg.Step, tg.Reporter)
 		}
-		je.rep = ParseTestLog(LogLines(log, from, to), tg.Reporter)
+		je.rep = ParseTestLog(lines, tg.Reporter)
 		je.logRead = true
 	}
 	je.ready = true

@@ -103,7 +103,8 @@ func TestTestsGate(t *testing.T) {
 			audit:   []string{" ✓ src/gateway/server-http.bootstrap.test.ts (9 tests) 41ms"},
 			inStep:  greenVitest[:5],
 			after:   []string{" ✓ src/gateway/server-http.bootstrap.test.ts (9 tests) 41ms"},
-			verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts did not run"},
+			verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts ran in step 'Security audit (deep)', not in 'Security regression tests' (job 'hardening' (job 501): 2 lines in the output of step 'Security regression tests' stamped outside the step's time (from the jobs API) not read)",
+			notes: []string{"job 'hardening' (job 501): 2 lines in the output of step 'Security regression tests' stamped outside the step's time (from the jobs API) not read"}},
 		{name: "a file whose tests were all skipped did not run", inStep: []string{
 			" ✓ src/gateway/auth.test.ts (24 tests) 113ms",
 			" ✓ src/gateway/tools-invoke-http.test.ts (12 tests) 56ms",
@@ -126,7 +127,7 @@ func TestTestsGate(t *testing.T) {
 			"   ✓ src/gateway/server-http.bootstrap.test.ts 3ms",
 		}, verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts did not run"},
 		{name: "the step was skipped", jobs: withStep("skipped"), inStep: greenVitest, verdict: Fail,
-			reason: "step 'Security regression tests' of job 'hardening' was skipped"},
+			reason: "step 'Security regression tests' of job 'hardening' was skipped; 3 of 3 test files did not run: src/gateway/auth.test.ts, src/gateway/tools-invoke-http.test.ts, src/gateway/server-http.bootstrap.test.ts"},
 		{name: "the step is missing", jobs: []github.Job{{ID: 501, RunID: 200, Name: "hardening", Status: "completed", Conclusion: "success",
 			Steps: []github.Step{{Name: "Checkout", Status: "completed", Conclusion: "success"}}}},
 			verdict: Fail, reason: "step 'Security regression tests' not found in job 'hardening' (job 501); 3 of 3 test files did not run: src/gateway/auth.test.ts, src/gateway/tools-invoke-http.test.ts, src/gateway/server-http.bootstrap.test.ts"},
