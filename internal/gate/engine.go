@@ -81,13 +81,12 @@ type tempRef struct {
 }
 
 type runner struct {
-	gh      GitHub
-	o       Options
-	clk     clock.Clock
-	sha     string
-	timeout time.Duration
-	// contexts is the size of the last snapshot (it prices a re-read).
-	contexts int
+	gh       GitHub
+	o        Options
+	clk      clock.Clock
+	sha      string
+	timeout  time.Duration
+	poller   *poller
 	appear   time.Duration
 	minI     time.Duration
 	maxI     time.Duration
@@ -152,6 +151,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		jobEv: map[string]*jobEvidence{}, junitEv: map[string]*junitEvidence{},
 		runReads: map[int64]runRead{},
 	}
+	r.poller = newPoller(gh, sha)
 	if r.clk == nil {
 		r.clk = clock.Real{}
 	}
@@ -307,8 +307,8 @@ func (r *runner) loop(ctx context.Context) error {
 	if err := r.resolveWorkflows(ctx); err != nil {
 		return err
 	}
-	interval := r.minI
 	for {
+		before := r.gh.Cost()
 		changed, err := r.poll(ctx)
 		if err != nil {
 			return err
@@ -321,16 +321,11 @@ func (r *runner) loop(ctx context.Context) error {
 			r.timeoutAll(now)
 			return nil
 		}
-		floor := r.costFloor()
-		if changed || r.acted {
-			interval = floor
-		} else {
-			interval = max(min(interval*3/2, r.maxI), floor)
-		}
-		d := min(interval, r.deadline.Sub(now))
+		d := min(r.interval(before, r.gh.Cost(), changed || r.acted), r.deadline.Sub(now))
 		if at, ok := r.nextAppearDeadline(); ok && at.After(now) {
 			d = min(d, at.Sub(now))
 		}
+
 		if now.Add(d).Sub(r.lastLine) >= maxSilent {
 			r.stillWaiting(now)
 		}
@@ -340,16 +335,28 @@ func (r *runner) loop(ctx context.Context) error {
 	}
 }
 
-// costFloor is the shortest interval after a change. A changed snapshot is re-read
-// with one GraphQL query per 100 contexts, so a commit with many check runs that keep
-// changing would spend GITHUB_TOKEN's 1,000 points an hour in minutes; the floor grows
-// with the number of pages (5s per 100 contexts by default) so a change costs about the
-// same points per minute whatever the commit's size. It never exceeds the progress
-// bound, so a line is still written at least once a minute.
-func (r *runner) costFloor() time.Duration {
-	pages := max(1, (r.contexts+99)/100)
-	return min(r.minI*time.Duration(pages), maxSilent)
+// interval paces the polls by what they cost, not by whether anything changed: a poll
+// that GitHub answered with 304s only is free, so the commit is read again after
+// MinInterval, and a change is seen within one interval whatever the commit's size. Paid
+// work (billed REST requests and GraphQL points, from the client's Cost) stretches the
+// wait: by paidPace per unit after a poll that saw a change (a big commit that keeps
+// changing still decides within seconds of its last change), and by idlePace per unit
+// after one that saw none (a server without ETags, a run re-read while its suite
+// completes), so a minute of waiting on an unchanged commit costs at most 60s/idlePace.
+// Never more than MaxInterval after a change, nor more than 55s (a progress line a minute).
+func (r *runner) interval(before, after github.Cost, changed bool) time.Duration {
+	paid := (after.Billed() - before.Billed()) + (after.GraphQLPoints - before.GraphQLPoints)
+	if changed {
+		return min(max(r.minI, time.Duration(paid)*paidPace), r.maxI)
+	}
+	return min(max(r.minI, time.Duration(paid)*idlePace), max(r.maxI, maxSilent))
 }
+
+// The price of a paid request or point in waiting time (see interval).
+const (
+	paidPace = time.Second
+	idlePace = 15 * time.Second
+)
 
 // findSelf finds the gate's own job once: the in-progress job of Self.RunID running on
 // Self.RunnerName. When that finds nothing, not-completed check runs of Self.RunID named
@@ -389,19 +396,15 @@ func (r *runner) findSelf(ctx context.Context) error {
 }
 
 func (r *runner) poll(ctx context.Context) (bool, error) {
-	snap, err := r.gh.Snapshot(ctx, r.sha)
+	contexts, err := r.poller.poll(ctx, r.clk.Now())
 	if err != nil {
-		return false, fmt.Errorf("read the checks of commit %s: %w", r.sha, err)
-	}
-	if snap.SHA != "" && !strings.EqualFold(snap.SHA, r.sha) {
-		return false, fmt.Errorf("read the checks of commit %s: the answer is for commit %s", r.sha, clean(snap.SHA))
+		return false, err
 	}
 	now := r.clk.Now()
 	r.polls++
-	r.contexts = len(snap.Contexts)
 	r.acted = false
-	changed := r.observe(snap.Contexts, now)
-	v := r.makeView(snap.Contexts)
+	changed := r.observe(contexts, now)
+	v := r.makeView(contexts)
 	for _, g := range r.gates {
 		g.account(now)
 	}

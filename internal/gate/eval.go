@@ -108,10 +108,14 @@ type runRead struct {
 	at  time.Time
 }
 
+// runReread bounds how often a run is read while its check suite completes: the read is
+// conditional (a free 304 until the run changes), and the verdict waits on it.
+const runReread = 5 * time.Second
+
 // workflowRun returns what GetWorkflowRun says of run id, asking at most once per
-// runRecheck (a dispatch gate's reads count too).
+// runReread (a dispatch gate's reads count too).
 func (r *runner) workflowRun(ctx context.Context, id int64, now time.Time) (github.WorkflowRun, error) {
-	if rr, ok := r.runReads[id]; ok && now.Sub(rr.at) < runRecheck {
+	if rr, ok := r.runReads[id]; ok && now.Sub(rr.at) < runReread {
 		return rr.run, nil
 	}
 	run, err := r.gh.GetWorkflowRun(ctx, id)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -48,10 +47,13 @@ type fakeGH struct {
 	listArts      func(runID int64) ([]github.Artifact, error)
 	download      func(id int64) ([]byte, error)
 
-	calls    map[string]int
-	callLog  []string
-	last     []github.CheckContext
-	lastCtxs []context.Context
+	// cost is what Cost answers (the gate paces paid work by it).
+	cost        github.Cost
+	paidPerPoll int // billed REST requests each poll adds to cost
+	calls       map[string]int
+	callLog     []string
+	last        []github.CheckContext
+	lastCtxs    []context.Context
 }
 
 // recClock is a virtual clock that records every sleep.
@@ -82,24 +84,50 @@ func (f *fakeGH) unexpected(name string, args ...any) error {
 
 func (f *fakeGH) Repo() github.Repo { return github.Repo{Owner: "o", Name: "r"} }
 
-func (f *fakeGH) Snapshot(ctx context.Context, sha string) (github.Snapshot, error) {
+// CheckRunStates is one poll (recorded as "Snapshot"): what REST says of the check runs
+// the timeline shows now.
+func (f *fakeGH) CheckRunStates(ctx context.Context, sha string) ([]github.CheckContext, error) {
 	f.record(ctx, "Snapshot", sha)
 	if f.snap == nil {
-		return github.Snapshot{}, f.unexpected("Snapshot", sha)
+		return nil, f.unexpected("Snapshot", sha)
 	}
+	f.cost.REST += f.paidPerPoll
 	if f.snapErrAt != nil {
 		if err := f.snapErrAt(f.calls["Snapshot"]); err != nil {
-			return github.Snapshot{}, err
+			return nil, err
 		}
 	}
 	if sha != testSHA {
 		f.t.Errorf("Snapshot of %s, want %s", sha, testSHA)
 	}
-	cs := f.snap(f.clk.Now())
-	changed := f.calls["Snapshot"] == 1 || !reflect.DeepEqual(cs, f.last)
-	f.last = slices.Clone(cs)
-	return github.Snapshot{SHA: sha, Contexts: cs, Changed: changed}, nil
+	var out []github.CheckContext
+	for _, c := range f.snap(f.clk.Now()) {
+		if c.Kind == github.KindCheckRun {
+			out = append(out, github.CheckContext{Kind: c.Kind, ID: c.ID, Name: c.Name, Status: c.Status,
+				Conclusion: c.Conclusion, StartedAt: c.StartedAt, CompletedAt: c.CompletedAt, DetailsURL: c.DetailsURL, SuiteID: c.SuiteID})
+		}
+	}
+	return out, nil
 }
+
+func (f *fakeGH) StatusStates(ctx context.Context, sha string) ([]github.CheckContext, error) {
+	var out []github.CheckContext
+	for _, c := range f.snap(f.clk.Now()) {
+		if c.Kind == github.KindStatus {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeGH) Rollup(ctx context.Context, sha string) ([]github.CheckContext, error) {
+	f.record(ctx, "Rollup", sha)
+	cs := f.snap(f.clk.Now())
+	f.last = slices.Clone(cs)
+	return cs, nil
+}
+
+func (f *fakeGH) Cost() github.Cost { return f.cost }
 
 func (f *fakeGH) ListWorkflows(ctx context.Context) ([]github.Workflow, error) {
 	f.record(ctx, "ListWorkflows")

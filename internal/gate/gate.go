@@ -86,7 +86,11 @@ import (
 // GitHub is the part of the GitHub client the gate uses; *github.Client satisfies it.
 type GitHub interface {
 	Repo() github.Repo
-	Snapshot(ctx context.Context, sha string) (github.Snapshot, error)
+	CheckRunStates(ctx context.Context, sha string) ([]github.CheckContext, error)
+	StatusStates(ctx context.Context, sha string) ([]github.CheckContext, error)
+	Rollup(ctx context.Context, sha string) ([]github.CheckContext, error)
+	// Cost is what the client spent so far; the gate paces what it pays for.
+	Cost() github.Cost
 	ListWorkflows(ctx context.Context) ([]github.Workflow, error)
 	ListWorkflowRuns(ctx context.Context, workflowID int64, f github.RunFilter) ([]github.WorkflowRun, error)
 	GetWorkflowRun(ctx context.Context, runID int64) (github.WorkflowRun, error)

@@ -145,7 +145,7 @@ type TestJob struct {
 // FileResult is the verdict on one configured test file.
 type FileResult struct {
 	File string `json:"file"`
-	// Result is "passed", "failed" or "did_not_run"; "pending" while the gate waits for
+	// Result is "passed", "failed", "skipped" (every test skipped: proves nothing) or "did_not_run"; "pending" while the gate waits for
 	// its jobs (a gate stopped by fail-fast or still waiting).
 	Result string `json:"result"`
 	// Source names where the result came from: "log", "junit" or "log+junit".

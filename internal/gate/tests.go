@@ -200,7 +200,7 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	allDone := len(pend) == 0
 	detail.Files = combineFiles(tg.Files, logPtr, junit, allDone)
 
-	var failed, missing, passed, ranElsewhere []string
+	var failed, missing, passed, ranElsewhere, skipped []string
 	var sources []string
 	for _, f := range detail.Files {
 		switch f.Result {
@@ -215,6 +215,8 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 				}
 				ranElsewhere = append(ranElsewhere, fmt.Sprintf("%s ran in step %s, not in %s", clean(f.File), strings.Join(qs, " and "), quote(tg.Step)))
 			}
+		case FileSkipped:
+			skipped = append(skipped, clean(f.File))
 		case FilePassed:
 			passed = append(passed, f.File)
 			for s := range strings.SplitSeq(f.Source, "+") {
@@ -235,12 +237,22 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 		if allDone && len(missing) > 0 {
 			parts = append(parts, didNotRunHere(missing, ranElsewhere, n))
 		}
+		if allDone && len(skipped) > 0 {
+			parts = append(parts, skippedFiles(skipped))
+		}
 		o.verdict, o.reason = Fail, strings.Join(parts, "; ")
 	case len(pend) > 0:
 		agg := aggregate(pend, "job")
 		o.verdict, o.reason, o.state, o.wait = Pending, agg.reason, agg.state, agg.wait
-	case len(missing) > 0:
-		o.verdict, o.reason = Fail, didNotRunHere(missing, ranElsewhere, n)
+	case len(missing) > 0 || len(skipped) > 0:
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, didNotRunHere(missing, ranElsewhere, n))
+		}
+		if len(skipped) > 0 {
+			parts = append(parts, skippedFiles(skipped))
+		}
+		o.verdict, o.reason = Fail, strings.Join(parts, "; ")
 		if len(detail.Notes) > 0 {
 			o.reason += " (" + listUpTo(detail.Notes, 2) + ")"
 		}
@@ -257,6 +269,14 @@ func didNotRun(missing []string, n int) string {
 		return missing[0] + " did not run"
 	}
 	return fmt.Sprintf("%d of %d test files did not run: %s", len(missing), n, strings.Join(missing, ", "))
+}
+
+// skippedFiles says that files whose tests were all skipped prove nothing.
+func skippedFiles(files []string) string {
+	if len(files) == 1 {
+		return files[0] + " was skipped (all its tests were skipped, so it proves nothing)"
+	}
+	return strings.Join(files, ", ") + " were skipped (all their tests were skipped, so they prove nothing)"
 }
 
 // didNotRunHere adds, for files found in the output of another step, where they ran.
@@ -294,17 +314,20 @@ func combineFiles(files []string, logRep, junit *TestReport, allDone bool) []Fil
 				fs.Skipped += o.Skipped
 				any.PassMark = any.PassMark || o.PassMark
 				any.FailMark = any.FailMark || o.FailMark || o.Failed > 0
+				any.SkipMark = any.SkipMark || o.SkipMark
 			}
 			fs.Result = any.Result()
 			fr.Sources = append(fr.Sources, fs)
 		}
-		var failedIn, passedIn []string
+		var failedIn, passedIn, skippedIn []string
 		for _, s := range fr.Sources {
 			switch s.Result {
 			case FileFailed:
 				failedIn = append(failedIn, s.Source)
 			case FilePassed:
 				passedIn = append(passedIn, s.Source)
+			case FileSkipped:
+				skippedIn = append(skippedIn, s.Source)
 			}
 		}
 		switch {
@@ -314,6 +337,8 @@ func combineFiles(files []string, logRep, junit *TestReport, allDone bool) []Fil
 			fr.Result = filePending
 		case len(passedIn) > 0:
 			fr.Result, fr.Source = FilePassed, strings.Join(passedIn, "+")
+		case len(skippedIn) > 0:
+			fr.Result, fr.Source = FileSkipped, strings.Join(skippedIn, "+")
 		default:
 			fr.Result = FileDidNotRun
 		}

@@ -57,15 +57,6 @@ type CheckContext struct {
 	SuiteConclusion string `json:"suite_conclusion,omitempty"`
 }
 
-// Snapshot is what a commit's checks looked like at one poll.
-type Snapshot struct {
-	SHA      string
-	Contexts []CheckContext
-	// Changed is false when conditional requests proved nothing changed since the previous
-	// snapshot; Contexts is then the previous snapshot's and no GraphQL query was sent.
-	Changed bool
-}
-
 // Workflow is an Actions workflow definition.
 type Workflow struct {
 	ID    int64
