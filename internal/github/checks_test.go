@@ -417,4 +417,3 @@ func TestCheckRunStatesRESTFailureIsError(t *testing.T) {
 	assert.Equal(t, "/repos/o/r/commits/"+testSHA+"/check-runs", api.Path)
 	assert.Equal(t, http.StatusUnprocessableEntity, api.StatusCode)
 }
-
