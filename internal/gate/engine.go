@@ -45,8 +45,12 @@ type outcome struct {
 	hasEvidence bool
 	// absent names what the gate looks for, when it has no evidence.
 	absent string
-	wait   waitKind
-	tests  *TestsDetail
+	// waitFor is reason without the appearance deadline, for sentences that name
+	// another deadline (one deadline per sentence).
+	waitFor string
+	wait    waitKind
+	tests   *TestsDetail
+	ignored []Ignored
 }
 
 type gateState struct {
@@ -480,7 +484,7 @@ func (r *runner) observe(cs []github.CheckContext, now time.Time) bool {
 // view is one snapshot with the gate's own job and ignored names removed.
 type view struct {
 	all []github.CheckContext
-	// latest holds the check-run ids that are the newest attempt of their (workflow, name).
+	// latest holds the check-run ids that are the newest attempt of their (workflow file, name).
 	latest map[int64]bool
 	// hidden are the check runs that are never evidence (the gate's own, ignored names):
 	// they still supersede older attempts of their name.
@@ -513,7 +517,8 @@ func (r *runner) makeView(cs []github.CheckContext) *view {
 	for _, c := range cs {
 		hide := r.hides(c)
 		if !isStatus(c) {
-			k := c.Workflow + "\x00" + c.Name
+			// The workflow file, not its display name: two files may share a name.
+			k := fmt.Sprintf("%d\x00%s\x00%s\x00%s", c.WorkflowID, c.WorkflowPath, c.Workflow, c.Name)
 			best[k] = max(best[k], c.ID)
 			if hide {
 				v.hidden = append(v.hidden, c)
@@ -593,6 +598,7 @@ func (r *runner) evaluate(ctx context.Context, g *gateState, v *view, now time.T
 				g.sticky = &s
 			default:
 				o.reason = fmt.Sprintf("a %s to appear (fails closed if none appears within %s)", o.absent, fmtDur(r.appear))
+				o.waitFor = fmt.Sprintf("a %s to appear", o.absent)
 				if o.state == "" {
 					o.state = fmt.Sprintf("waiting for a %s to appear", o.absent)
 				}
@@ -615,6 +621,7 @@ func (r *runner) evaluate(ctx context.Context, g *gateState, v *view, now time.T
 	if o.evidence == nil {
 		o.evidence = []Evidence{}
 	}
+	o.ignored = ignoredFor(g, v)
 	g.cur = o
 	return nil
 }
@@ -669,7 +676,8 @@ func (r *runner) decide(now time.Time) {
 	for _, g := range r.gates {
 		g.final = g.cur
 		if g.cur.verdict == Pending {
-			g.final.reason = "not decided: the gate stopped at the first failure (fail-fast) while waiting for " + g.cur.reason
+			// Not "waiting": nothing waits any more, and a dispatch gate dispatches nothing.
+			g.final.reason = "not evaluated: the gate stopped at the first failure"
 		}
 	}
 	if len(failed) == 0 {
@@ -694,7 +702,7 @@ func (r *runner) timeoutAll(now time.Time) {
 		switch g.cur.verdict {
 		case Pending:
 			g.final.verdict = Fail
-			g.final.reason = fmt.Sprintf("timed out after %s waiting for %s", fmtDur(r.timeout), g.cur.reason)
+			g.final.reason = fmt.Sprintf("timed out after %s waiting for %s", fmtDur(r.timeout), cmp.Or(g.cur.waitFor, g.cur.reason))
 			g.decidedAt = now
 			failed = append(failed, g)
 		case Fail:
@@ -763,7 +771,7 @@ func (r *runner) result() *Result {
 			WaitedAbsent:  Duration(g.waited[waitAbsent]),
 			WaitedQueued:  Duration(g.waited[waitQueued]),
 			WaitedRunning: Duration(g.waited[waitRunning]),
-			Evidence:      g.final.evidence, Tests: g.final.tests,
+			Evidence:      g.final.evidence, Tests: g.final.tests, Ignored: g.final.ignored,
 		}
 		if g.wf != nil {
 			gr.WorkflowFile = g.wf.Path

@@ -14,7 +14,7 @@
 //
 // # Latest attempt wins
 //
-// Check runs are reduced to the one with the highest id per (workflow, name): ids grow
+// Check runs are reduced to the one with the highest id per (workflow file, name): ids grow
 // with every attempt, so a re-run supersedes the attempt it repeats whatever either
 // concluded. Attempts that are never evidence still take part: the gate's own job in its
 // second attempt supersedes the failed first attempt, which therefore never counts.

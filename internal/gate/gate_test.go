@@ -476,7 +476,7 @@ func TestFailFast(t *testing.T) {
 		assert.Equal(t, Fail, res.Gates[0].Verdict)
 		sec := res.Gates[1]
 		assert.Equal(t, Pending, sec.Verdict)
-		assert.Equal(t, "not decided: the gate stopped at the first failure (fail-fast) while waiting for 'hardening' (Security Gate run 200), in progress for 0s", sec.Reason)
+		assert.Equal(t, "not evaluated: the gate stopped at the first failure", sec.Reason)
 		assert.Equal(t, Pending, res.Gates[2].Verdict)
 		assert.Zero(t, f.calls["ListWorkflowRuns"]+f.calls["DispatchWorkflow"], "nothing is dispatched once a gate failed")
 		assert.Equal(t, "blocked by 1 of 3 gates: check ('check' (CI run 100): failed)", res.Reason)

@@ -9,7 +9,7 @@ import (
 )
 
 // Verdicts of the whole gate and of each gate. Pending is only ever a gate's verdict:
-// it was not decided when the whole gate stopped (fail-fast).
+// it was not evaluated when the whole gate stopped at the first failure (fail-fast).
 const (
 	Pass    = "pass"
 	Fail    = "fail"
@@ -62,7 +62,10 @@ type GateResult struct {
 	WaitedRunning Duration `json:"waited_running"`
 	// Evidence lists what was considered, superseded attempts included, sorted by
 	// workflow, name, run and check-run id (oldest attempt first).
-	Evidence []Evidence    `json:"evidence"`
+	Evidence []Evidence `json:"evidence"`
+	// Ignored lists check runs and statuses that carry the gate's name but were not
+	// evidence (another workflow file, another app, a status), with the reason.
+	Ignored  []Ignored     `json:"ignored,omitempty"`
 	Dispatch *DispatchInfo `json:"dispatch,omitempty"`
 	Tests    *TestsDetail  `json:"tests,omitempty"`
 }
