@@ -103,3 +103,31 @@ func TestStepLinesByStructure(t *testing.T) {
 		})
 	}
 }
+
+// FuzzStepLines: any log, any steps: no panic, and every line returned is a line of the
+// log (structure only ever narrows what is read).
+func FuzzStepLines(f *testing.F) {
+	f.Add([]byte("2026-11-20T10:00:01.0000000Z ##[group]Run a\n2026-11-20T10:00:01.0000000Z ##[endgroup]\n2026-11-20T10:00:02.0000000Z ✓ a.test.ts (1 test)\n"), int64(1), int64(3))
+	f.Add([]byte("\ufeffno stamps\n##[group]Run x\r\n##[endgroup]\nout\n"), int64(0), int64(0))
+	f.Fuzz(func(t *testing.T, log []byte, from, to int64) {
+		base := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+		steps := []github.Step{
+			{Name: "Set up job", Number: 1, Status: "completed", Conclusion: "success", StartedAt: base, CompletedAt: base.Add(time.Second)},
+			{Name: "Tests", Number: 2, Status: "completed", Conclusion: "success",
+				StartedAt: base.Add(time.Duration(from%100) * time.Second), CompletedAt: base.Add(time.Duration(to%100) * time.Second)},
+		}
+		got := stepLines(log, steps, "Tests")
+		if !got.found {
+			if len(got.lines) > 0 {
+				t.Fatalf("lines without a step: %q", got.lines)
+			}
+			return
+		}
+		all := strings.Join(LogLines(log, time.Time{}, time.Time{}), "\n")
+		for _, l := range got.lines {
+			if !strings.Contains(all, l) {
+				t.Fatalf("line %q is not in the log", l)
+			}
+		}
+	})
+}
