@@ -44,6 +44,8 @@ type poller struct {
 	base     map[int64]github.CheckContext
 	haveBase bool
 	suites   map[int64]github.CheckContext
+	// runs caches GetWorkflowRun answers used to identify a run's workflow file.
+	runs     map[int64]github.WorkflowRun
 	rollupAt time.Time
 	pages    int
 	// lastFP is what REST said at the last poll; keptFP what the kept snapshot is
@@ -58,7 +60,8 @@ type poller struct {
 }
 
 func newPoller(gh GitHub, sha string) *poller {
-	return &poller{gh: gh, sha: sha, base: map[int64]github.CheckContext{}, suites: map[int64]github.CheckContext{}}
+	return &poller{gh: gh, sha: sha, base: map[int64]github.CheckContext{}, suites: map[int64]github.CheckContext{},
+		runs: map[int64]github.WorkflowRun{}}
 }
 
 // poll returns the commit's contexts now.
@@ -85,6 +88,9 @@ func (p *poller) poll(ctx context.Context, now time.Time) ([]github.CheckContext
 			return nil, fmt.Errorf("read the checks of commit %s: %w", p.sha, err)
 		}
 		p.learn(all, now)
+		if err := p.identify(ctx); err != nil {
+			return nil, err
+		}
 		if unknown = p.unplaced(runs) + p.staleSuites(runs); unknown > 0 {
 			p.reasks++
 		}
@@ -131,6 +137,35 @@ func (p *poller) unplaced(runs []github.CheckContext) int {
 		n++
 	}
 	return n
+}
+
+// identify fills in the workflow file of suites whose rollup named a workflow run but
+// not its workflow's id or file (a server whose GraphQL leaves them null): the run itself
+// says (REST path and workflow_id), once per run. Without it such a check run is never
+// evidence for a gate that names a workflow.
+func (p *poller) identify(ctx context.Context) error {
+	for id, tpl := range p.suites {
+		if tpl.RunID == 0 || tpl.WorkflowID != 0 || tpl.WorkflowPath != "" {
+			continue
+		}
+		run, ok := p.runs[tpl.RunID]
+		if !ok {
+			var err error
+			if run, err = p.gh.GetWorkflowRun(ctx, tpl.RunID); err != nil {
+				return fmt.Errorf("read run %d to learn its workflow file: %w", tpl.RunID, err)
+			}
+			p.runs[tpl.RunID] = run
+		}
+		tpl.WorkflowID, tpl.WorkflowPath = run.WorkflowID, run.Path
+		p.suites[id] = tpl
+		for cid, c := range p.base {
+			if c.SuiteID == id {
+				c.WorkflowID, c.WorkflowPath = run.WorkflowID, run.Path
+				p.base[cid] = c
+			}
+		}
+	}
+	return nil
 }
 
 // staleSuites counts check suites whose check runs REST shows all completed while the

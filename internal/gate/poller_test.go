@@ -16,10 +16,11 @@ import (
 // lists, gql what the rollup shows (nil: the same as REST, with identities).
 type rollupFake struct {
 	GitHub
-	rest    []github.CheckContext
-	gql     []github.CheckContext
-	rollups int
-	fail    error
+	runReads int
+	rest     []github.CheckContext
+	gql      []github.CheckContext
+	rollups  int
+	fail     error
 }
 
 func (f *rollupFake) CheckRunStates(context.Context, string) ([]github.CheckContext, error) {
@@ -51,6 +52,11 @@ func (f *rollupFake) Rollup(context.Context, string) ([]github.CheckContext, err
 		return f.gql, nil
 	}
 	return f.rest, nil
+}
+
+func (f *rollupFake) GetWorkflowRun(_ context.Context, id int64) (github.WorkflowRun, error) {
+	f.runReads++
+	return github.WorkflowRun{ID: id, WorkflowID: 2, Path: ".github/workflows/security-gate.yml"}, nil
 }
 
 // TestPoller: GraphQL is read for what REST cannot say (which workflow file a new check
@@ -140,6 +146,22 @@ func TestPoller(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, "completed", cs[0].Status)
 		assert.Equal(t, "success", cs[0].Conclusion)
+	})
+	t.Run("a rollup without the workflow's id and file: the run says, once", func(t *testing.T) {
+		bare := a
+		bare.WorkflowID, bare.WorkflowPath = 0, ""
+		f := &rollupFake{rest: []github.CheckContext{bare}}
+		p := newPoller(f, testSHA)
+		cs, err := p.poll(ctx, t0)
+		require.NoError(t, err)
+		assert.Equal(t, ".github/workflows/security-gate.yml", cs[0].WorkflowPath)
+		assert.Equal(t, int64(2), cs[0].WorkflowID)
+		f.rest = []github.CheckContext{bare, cr(502, "report", "Security Gate", 200, "queued", "")}
+		f.gql = []github.CheckContext{bare}
+		cs, err = p.poll(ctx, t0.Add(time.Second))
+		require.NoError(t, err)
+		assert.Equal(t, ".github/workflows/security-gate.yml", cs[1].WorkflowPath, "inferred from the suite")
+		assert.Equal(t, 1, f.runReads)
 	})
 	t.Run("a failed rollup is an error and leaves nothing stale", func(t *testing.T) {
 		boom := errors.New("502")
