@@ -26,12 +26,15 @@ import (
 //     missing step fails the gate. The job's own conclusion is not judged here (a
 //     workflow gate does that).
 //   - The log is read when Tests.Step is set or no JUnit artifact is configured. Only
-//     lines stamped inside the step's [started-1s, completed+1s] are read, so another
-//     step cannot print the pass line; without a step (or step times) the whole log.
+//     the step's own output is read, found by the log's structure (steplog.go), so
+//     another step cannot print the pass line; without a step the whole log. The other
+//     steps' output is parsed too, only to say where a missing file ran instead.
 //   - With Tests.JUnitArtifact, the newest unexpired artifact of that name in the run is
 //     downloaded once all jobs completed, and every *.xml in it is read.
 //   - Per configured file: failed if any source reports it failed; passed if at least one
-//     source reports it passed; else it did not run (absent, or all its tests skipped).
+//     source reports it passed (it ran a test, none failed); skipped if a source reports
+//     it with every test skipped (it proves nothing and fails the gate); else it did not
+//     run.
 //     Any failed file or step fails the gate at once, even while other matrix jobs run;
 //     a file that did not run fails it once every job completed.
 //   - A log GitHub no longer has (410 Gone: past the retention period) fails the gate:
