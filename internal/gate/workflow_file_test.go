@@ -9,6 +9,7 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
+	vocab "github.com/agentme/release-action/internal/outcome"
 )
 
 // TestWorkflowIdentityIsTheFile: a gate reads runs of one workflow file. Two files may
@@ -26,7 +27,7 @@ func TestWorkflowIdentityIsTheFile(t *testing.T) {
 		name    string
 		gate    config.Gate
 		snap    []github.CheckContext
-		want    string
+		want    vocab.Verdict
 		reason  string
 		config  string
 		listing func() ([]github.Workflow, error)

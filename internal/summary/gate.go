@@ -113,9 +113,9 @@ func ignoredList(r *gate.Result) string {
 
 func conclusionText(g gate.GateResult) string {
 	if g.Reason != "" {
-		return g.Verdict + ": " + g.Reason
+		return string(g.Verdict) + ": " + g.Reason
 	}
-	return g.Verdict
+	return string(g.Verdict)
 }
 
 // evidenceCell lists the latest evidence a gate counted (superseded attempts are in the report).
