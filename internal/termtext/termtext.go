@@ -79,7 +79,7 @@ func Render(md string, opt Options) string {
 			// Actions log (a CLI run inside a job); the space makes it plain text.
 			lb.WriteByte(' ')
 		}
-		for _, s := range o.line {
+		for _, s := range trimRight(o.line) {
 			writeSpan(&lb, s, opt.Color)
 		}
 		b.WriteString(strings.TrimRight(lb.String(), " "))
@@ -109,6 +109,21 @@ func writeSpan(b *strings.Builder, s span, color bool) {
 		params = append(params, "36")
 	}
 	b.WriteString("\x1b[" + strings.Join(params, ";") + "m" + s.text + "\x1b[0m")
+}
+
+// trimRight drops the trailing spaces of a line, inside styled spans too, so colour
+// never changes the text.
+func trimRight(l line) line {
+	for len(l) > 0 {
+		last := l[len(l)-1]
+		t := strings.TrimRight(last.text, " ")
+		if t != "" {
+			out := append(line{}, l[:len(l)-1]...)
+			return append(out, span{text: t, style: last.style})
+		}
+		l = l[:len(l)-1]
+	}
+	return l
 }
 
 type outLine struct {
