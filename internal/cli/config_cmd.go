@@ -17,6 +17,19 @@ func configCommand() *command {
 			if err != nil {
 				return a.fail(ExitBadInput, err)
 			}
+			if a.jsonOutput() {
+				// source is "" for the built-in defaults, the file's path otherwise.
+				rep := struct {
+					Command string         `json:"command"`
+					Version string         `json:"version"`
+					Source  string         `json:"source"`
+					Config  *config.Config `json:"config"`
+				}{"config", Version(), cfg.Source, cfg}
+				if err := a.printJSON(rep); err != nil {
+					return a.fail(ExitAPI, err)
+				}
+				return ExitOK
+			}
 			src := cfg.Source
 			if src == "" {
 				src = "built-in Agent Me defaults (" + a.in.str("config") + " does not exist)"

@@ -28,6 +28,9 @@ func sandboxCommand() *command {
 		run: func(ctx context.Context, a *app) int {
 			name := a.in.str("scenario")
 			if name == "list" {
+				if a.jsonOutput() {
+					return a.printScenarios()
+				}
 				for _, sc := range sandbox.Scenarios() {
 					fmt.Fprintf(a.env.Stdout, "%-26s %-8s %s (expected: %s)\n", sc.Name, sc.Command, sc.Description, sc.Want)
 				}
@@ -132,4 +135,26 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 		code = a.runRelease(ctx, p)
 	}
 	return code
+}
+
+// printScenarios is `sandbox --scenario list --json`: the scenarios as one JSON report.
+func (a *app) printScenarios() int {
+	type scenario struct {
+		Name        string `json:"name"`
+		Command     string `json:"command"`
+		Description string `json:"description"`
+		Want        string `json:"want"`
+	}
+	rep := struct {
+		Command   string     `json:"command"`
+		Version   string     `json:"version"`
+		Scenarios []scenario `json:"scenarios"`
+	}{Command: "sandbox", Version: Version()}
+	for _, sc := range sandbox.Scenarios() {
+		rep.Scenarios = append(rep.Scenarios, scenario{sc.Name, sc.Command, sc.Description, sc.Want})
+	}
+	if err := a.printJSON(rep); err != nil {
+		return a.fail(ExitAPI, err)
+	}
+	return ExitOK
 }

@@ -26,6 +26,12 @@ func versionCommand() *command {
 		name:    "version",
 		summary: "print the version",
 		run: func(_ context.Context, a *app) int {
+			if a.jsonOutput() {
+				if err := a.printJSON(map[string]string{"command": "version", "version": Version()}); err != nil {
+					return a.fail(ExitAPI, err)
+				}
+				return ExitOK
+			}
 			fmt.Fprintln(a.env.Stdout, "release-action "+Version())
 			return ExitOK
 		},
