@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/termtext"
 )
 
@@ -32,7 +33,7 @@ func (a *app) jsonOutput() bool { return !a.runner.Actions() && a.in[jsonFlag] =
 // printResult prints a command's result in CLI mode: the report JSON alone with --json,
 // else the summary as terminal text. Both are redacted: the summary quotes servers'
 // text, and no secret is meant to be in either.
-func (a *app) printResult(result string, report []byte, md string) {
+func (a *app) printResult(result outcome.Verdict, report []byte, md string) {
 	out := a.env.Stdout
 	if a.jsonOutput() {
 		fmt.Fprintln(out, a.runner.Redact(string(report)))

@@ -25,15 +25,12 @@ func versionCommand() *command {
 	return &command{
 		name:    "version",
 		summary: "print the version",
-		run: func(_ context.Context, a *app) int {
+		run: func(_ context.Context, a *app) error {
 			if a.jsonOutput() {
-				if err := a.printJSON(map[string]string{"command": "version", "version": Version()}); err != nil {
-					return a.fail(ExitAPI, err)
-				}
-				return ExitOK
+				return a.printJSON(map[string]string{"command": "version", "version": Version()})
 			}
 			fmt.Fprintln(a.env.Stdout, "release-action "+Version())
-			return ExitOK
+			return nil
 		},
 	}
 }
