@@ -118,9 +118,11 @@ func (p *inlineParser) parse(s string, st style) {
 			continue
 		case '[':
 			if n, label, dest := link(s[i:]); n > 0 {
-				p.parse(label, st)
 				url := html.UnescapeString(dest)
-				if strings.TrimSpace(plainInline(label)) != url {
+				if sameAddress(plainInline(label), url) {
+					p.buf.WriteString(url)
+				} else {
+					p.parse(label, st)
 					p.buf.WriteString(" (" + url + ")")
 				}
 				i += n
@@ -136,6 +138,14 @@ func (p *inlineParser) parse(s string, st style) {
 		p.buf.WriteByte(c)
 		i++
 	}
+}
+
+// sameAddress reports whether a link's text only repeats its URL ("gateway.example" for
+// https://gateway.example/): then the URL alone is shown, once.
+func sameAddress(text, url string) bool {
+	text = strings.TrimSuffix(strings.TrimSpace(text), "/")
+	u := strings.TrimSuffix(url, "/")
+	return text == u || "https://"+text == u || "http://"+text == u
 }
 
 // plainInline is the text of inline Markdown without any style.

@@ -12,7 +12,7 @@
 //   - headings: their text (bold and underlined when colour is on);
 //   - tables: columns aligned by display width (wide CJK runes and emoji count two
 //     cells), separated by two spaces, a dashed rule under the header;
-//   - links: "text (url)", or the URL alone when it is the text;
+//   - links: "text (url)", or the URL alone when the text only repeats it;
 //   - code spans: their content (cyan when colour is on);
 //   - <details><summary>X</summary>…</details>: "X:" and the body indented;
 //   - "> " notes: the body indented; list markers and task boxes are kept;

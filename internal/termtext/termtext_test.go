@@ -27,6 +27,8 @@ func TestRenderInline(t *testing.T) {
 		{"unmatched backticks", "a `` b ` c", "a `` b ` c"},
 		{"link", "[open](https://example.test/a?b=1&amp;c=2)", "open (https://example.test/a?b=1&c=2)"},
 		{"link equal to url", markdown.Link("", "https://example.test/x"), "https://example.test/x"},
+		{"link text is the url without scheme", markdown.Link("gateway.example.test", "https://gateway.example.test/"), "https://gateway.example.test/"},
+		{"link text is another host", markdown.Link("gateway.example.test", "https://evil.test/"), "gateway.example.test (https://evil.test/)"},
 		{"link label escaped", markdown.Link("v1.2\\-rc [x]", "https://example.test/t"), `v1.2\-rc [x] (https://example.test/t)`},
 		{"unsafe link is text", markdown.Link("click", "javascript:alert(1)"), "click"},
 		{"task box is no link", "[ ] do it", "[ ] do it"},
