@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/agentme/release-action/internal/config"
@@ -19,13 +20,14 @@ func configCommand() *command {
 				return err
 			}
 			if a.jsonOutput() {
-				// source is "" for the built-in defaults, the file's path otherwise.
+				// source is "" for the built-in defaults, the file's path otherwise; config
+				// has the file's keys, in the order config prints them.
 				rep := struct {
-					Command string         `json:"command"`
-					Version string         `json:"version"`
-					Source  string         `json:"source"`
-					Config  *config.Config `json:"config"`
-				}{"config", Version(), cfg.Source, cfg}
+					Command string          `json:"command"`
+					Version string          `json:"version"`
+					Source  string          `json:"source"`
+					Config  json.RawMessage `json:"config"`
+				}{"config", Version(), cfg.Source, json.RawMessage(cfg.JSON())}
 				return a.printJSON(rep)
 			}
 			src := cfg.Source

@@ -95,6 +95,11 @@ func TestJSONOutput(t *testing.T) {
 			if tt.result != "" {
 				assert.Equal(t, tt.result, rep["result"], "the last report's result")
 			}
+			if tt.command == "config" {
+				cfg, ok := rep["config"].(map[string]any)
+				require.True(t, ok, "config is an object: %v", rep["config"])
+				assert.Contains(t, cfg, "gates", "the configuration file's own key names")
+			}
 			assert.NotContains(t, stdout, "\x1b")
 			if strings.HasPrefix(tt.args[0], "sandbox") && tt.args[2] != "list" {
 				assert.Contains(t, stderr, "Sandbox scenario", "progress goes to stderr")
