@@ -64,7 +64,7 @@ var (
 	policyKeys      = []string{"skipped", "neutral", "timeout", "appear-timeout", "fail-fast", "ignore"}
 	tagsKeys        = []string{"candidate", "release", "github-release", "prerelease", "version-file"}
 	deployKeys      = []string{"workflow", "event"}
-	environmentKeys = []string{"name", "url", "token-env", "password-env", "timeout", "window", "smoke", "monitor", "origin"}
+	environmentKeys = []string{"name", "url", "token-env", "password-env", "timeout", "window", "smoke", "monitor", "origin", "secrets"}
 	windowKeys      = []string{"timezone", "weekly", "freeze", "max-wait"}
 	weeklyKeys      = []string{"days", "start", "end"}
 	freezeKeys      = []string{"from", "to", "reason"}
@@ -718,6 +718,8 @@ func (d *decoder) environment(path string, n ast.Node) Environment {
 			e.Monitor = d.monitor(p, v)
 		case "origin":
 			d.str(p, v, &e.Origin)
+		case "secrets":
+			e.Secrets = d.secrets(p, v)
 		}
 	})
 	return e

@@ -145,6 +145,9 @@ func fill(c *Config, written map[string]pos) {
 				m.Smoke = RollbackProbes()
 			}
 		}
+		if e.Secrets != nil && e.Secrets.Scope == "" {
+			e.Secrets.Scope = SecretScopeRepository
+		}
 	}
 }
 

@@ -233,5 +233,8 @@ func environmentTree(e Environment) object {
 		}
 		o = append(o, field{"monitor", mo})
 	}
+	if e.Secrets != nil {
+		o = append(o, field{"secrets", secretsTree(e.Secrets)})
+	}
 	return o
 }

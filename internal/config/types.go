@@ -121,6 +121,8 @@ type Environment struct {
 	Monitor     *Monitor `yaml:"monitor,omitempty" json:"monitor,omitempty"`
 	// Origin for smoke probes (default: the URL's origin).
 	Origin string `yaml:"origin,omitempty" json:"origin,omitempty"`
+	// Secrets names the GitHub secrets the deploy workflow reads (rotate writes them).
+	Secrets *Secrets `yaml:"secrets,omitempty" json:"secrets,omitempty"`
 }
 
 // Window is when an environment may be deployed.

@@ -291,6 +291,7 @@ func (v *validator) environments(envs []Environment) {
 		if e.Window != nil {
 			v.window(p+".window", e.Window)
 		}
+		v.secrets(p+".secrets", e.Secrets)
 	}
 }
 
