@@ -1,0 +1,204 @@
+package rotate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/agentme/release-action/internal/deploy"
+	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/smoke"
+	"github.com/agentme/release-action/internal/untrusted"
+)
+
+// Run rotates the credential of one environment. Errors are for bad input (ErrBadInput,
+// which includes a token that may not write secrets), and for GitHub or network
+// failures while nothing was written yet; everything else — a failed step after the
+// first write included — is a Report whose Verdict says fail and whose Problem says
+// what state the secrets and the gateway are in.
+func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
+	p, err := r.plan()
+	if err != nil {
+		return nil, err
+	}
+	if r.Generate == nil {
+		r.Generate = Generate
+	}
+	if r.Gateway == nil {
+		r.Gateway = SmokeGateway{}
+	}
+	env := r.Environment.Name
+	rep := &Report{Environment: env, Kind: p.kind, BootstrapSecret: p.bootSecret != "", Reason: r.Reason,
+		Verdict: VerdictFail, Stage: StagePrepare, Started: r.Clock.Now()}
+	defer func() { rep.Finished = r.Clock.Now() }()
+	say := func(format string, args ...any) {
+		if r.Progress != nil {
+			r.Progress(fmt.Sprintf(format, args...))
+		}
+	}
+	rep.Secrets = append(rep.Secrets, SecretWrite{Name: p.credSecret, Role: p.kind, Scope: p.scope})
+	if p.bootSecret != "" {
+		rep.Secrets = append(rep.Secrets, SecretWrite{Name: p.bootSecret, Role: "bootstrap", Scope: p.scope})
+	}
+
+	// 1. Nothing changes here.
+	running, ok, err := current(ctx, gh, env)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		rep.Problem = fmt.Sprintf("nothing was changed: no deployment of %s records a commit it runs, and rotation restarts the environment by redeploying that commit; release to %s first (or deploy it with release-action) and rotate then", env, env)
+		return rep, nil
+	}
+	rep.Running = running
+	say("%s runs %s (%s, deployment %d)", env, untrusted.ShortSHA(running.SHA), untrusted.Clean(running.Tag), running.DeploymentID)
+
+	newCred, err := r.Generate()
+	if err != nil {
+		return nil, err
+	}
+	r.Mask(newCred)
+	var newBoot string
+	if p.bootSecret != "" {
+		if newBoot, err = r.Generate(); err != nil {
+			return nil, err
+		}
+		r.Mask(newBoot)
+	}
+	if newCred == r.OldCredential || (newBoot != "" && newBoot == newCred) {
+		return nil, errors.New("rotate: the generator returned a value already in use")
+	}
+	say("generated a new %s (%d random bits)%s; masked", p.kind, ValueBytes*8, map[bool]string{true: " and a new bootstrap secret", false: ""}[newBoot != ""])
+
+	rep.Stage = StageBootstrap
+	oldOpts := r.Smoke
+	setCred(&oldOpts, p.kind, r.OldCredential)
+	code, err := r.Gateway.CreateBootstrapCode(ctx, oldOpts)
+	if errors.Is(err, smoke.ErrInvalidOptions) {
+		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	}
+	if err != nil {
+		rep.Problem = fmt.Sprintf("nothing was changed: the gateway would not create a bootstrap code with the current %s (%v), so the old credential could not be tested before the rotation; check that the environment's %s-env holds the %s %s runs with, then run the rotation again",
+			p.kind, err, p.kind, p.kind, env)
+		return rep, nil
+	}
+	r.Mask(code.Secret())
+	rep.BootstrapCodeAt = r.Clock.Now()
+	say("created a bootstrap code with the current %s; it stays unexchanged until the rotation is verified", p.kind)
+
+	key, err := gh.SecretsPublicKey(ctx, p.ghEnv)
+	if err != nil {
+		return nil, secretsErr(err, p, env)
+	}
+	for i := range rep.Secrets {
+		rep.Secrets[i].KeyID = key.KeyID
+	}
+
+	// 2. Write: from the first success on, the report says what changed.
+	rep.Stage = StageWrite
+	values := []string{newCred, newBoot}
+	for i := range rep.Secrets {
+		s := &rep.Secrets[i]
+		created, err := gh.PutSecret(ctx, p.ghEnv, s.Name, key, []byte(values[i]))
+		if err != nil {
+			if !rep.Changed {
+				return nil, secretsErr(err, p, env)
+			}
+			rep.Problem = fmt.Sprintf("secret %s was written but %s was not (%v): %s holds a new value the gateway does not run with yet, and the bootstrap secret is the old one; run the rotation again (it generates new values for both)",
+				rep.Secrets[0].Name, s.Name, err, rep.Secrets[0].Name)
+			return rep, nil
+		}
+		s.Written, s.Created, s.At = true, created, r.Clock.Now()
+		rep.Changed = true
+		verb := "updated"
+		if created {
+			verb = "created"
+		}
+		say("%s %s secret %s (key %s)", verb, p.scope, s.Name, key.KeyID)
+	}
+
+	// 3. Restart and prove.
+	rep.Stage = StageRestart
+	st := &deploy.State{Environment: env, SHA: running.SHA, Stage: deploy.StageNone}
+	res, err := deploy.Deploy(ctx, gh, deploy.Options{
+		Environment: r.Environment, Trigger: r.Trigger, SHA: running.SHA, Tag: running.Tag, Task: deploy.TaskRotate,
+		Payload:    deploy.Payload{Reason: r.Reason, Rotation: true, RunURL: r.RunURL},
+		Production: r.Production, Clock: r.Clock, Progress: r.Progress, PollInterval: r.PollInterval, State: st,
+	})
+	rep.Deploy = res
+	if err != nil {
+		rep.Problem = fmt.Sprintf("%s; the restart could not be run or followed: %v; run the rotation again (it generates new values)", written(rep), err)
+		return rep, nil
+	}
+	if res.State != deploy.StateSuccess {
+		rep.Problem = fmt.Sprintf("%s; the restart failed: deployment %d %s (%s); fix the deploy and run the rotation again (it generates new values; the old ones are presumed leaked and are never restored)",
+			written(rep), res.DeploymentID, res.State, untrusted.Clean(res.Reason))
+		return rep, nil
+	}
+
+	rep.Stage = StageVerify
+	newOpts := r.Smoke
+	setCred(&newOpts, p.kind, newCred)
+	vr, err := r.Gateway.VerifyRotation(ctx, newOpts, smoke.Replaced{Credential: r.OldCredential, Code: code})
+	if err != nil {
+		rep.Problem = fmt.Sprintf("%s and %s was restarted (deployment %d), but the verification could not run: %v; run the rotation again", written(rep), env, res.DeploymentID, err)
+		_ = deploy.MarkRotationFailed(ctx, gh, res.DeploymentID, "verification did not run", r.RunURL)
+		return rep, nil
+	}
+	rep.Verification = vr
+	if !vr.Passed() {
+		var failed []string
+		for _, pr := range vr.Probes {
+			if !pr.OK {
+				failed = append(failed, pr.Name)
+			}
+		}
+		rep.Problem = fmt.Sprintf("%s and %s was restarted (deployment %d), but the rotation is NOT proven: %v failed (details below); until it is, treat the old %s as live; fix the cause and run the rotation again (it generates new values)",
+			written(rep), env, res.DeploymentID, failed, p.kind)
+		if err := deploy.MarkRotationFailed(ctx, gh, res.DeploymentID, "verify failed: "+fmt.Sprint(failed), r.RunURL); err != nil {
+			say("could not mark deployment %d: %v", res.DeploymentID, err)
+		}
+		return rep, nil
+	}
+	if err := deploy.MarkValidated(ctx, gh, res.DeploymentID, r.Environment.URL, r.RunURL); err != nil {
+		say("rotation proven, but marking deployment %d validated failed: %v", res.DeploymentID, err)
+	}
+	rep.Stage, rep.Verdict = StageDone, VerdictPass
+	return rep, nil
+}
+
+func setCred(o *smoke.Options, kind, value string) {
+	o.Token, o.Password = "", ""
+	if kind == KindPassword {
+		o.Password = value
+	} else {
+		o.Token = value
+	}
+}
+
+// written says which secrets now hold values the gateway may not run with.
+func written(rep *Report) string {
+	var names []string
+	for _, s := range rep.Secrets {
+		if s.Written {
+			names = append(names, s.Name)
+		}
+	}
+	return fmt.Sprintf("the secret(s) %v now hold new values that %s may not be running with", names, rep.Environment)
+}
+
+// secretsErr explains a refused secrets request; a 403 is bad input (the token's
+// permissions), anything else a GitHub failure.
+func secretsErr(err error, p plan, env string) error {
+	if errors.Is(err, github.ErrForbidden) {
+		where := "the repository's Actions secrets"
+		perm := "Secrets: read and write"
+		if p.ghEnv != "" {
+			where = fmt.Sprintf("the secrets of GitHub environment %s", env)
+			perm = "Environments: read and write"
+		}
+		return fmt.Errorf("%w: nothing was changed: GitHub refused to let this token write %s (403): GITHUB_TOKEN can never write secrets; pass a GitHub App installation token (actions/create-github-app-token) or a fine-grained personal access token with the repository permission %s as the token input: %v",
+			ErrBadInput, where, perm, err)
+	}
+	return fmt.Errorf("nothing was changed: %w", err)
+}
