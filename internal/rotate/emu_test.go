@@ -333,3 +333,34 @@ func httpRequest(u, cred string) (*http.Request, error) {
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil
 }
+
+// TestRotateRunningCommit: the commit to redeploy is the one the environment runs, not
+// the newest record's: a job's own environment record of a branch, a failed deploy and a
+// rolled-back release are passed over.
+func TestRotateRunningCommit(t *testing.T) {
+	w := newWorld(t, false)
+	sandbox.RotateWorld(w.World, false)
+	w.clk.Advance(time.Minute)
+	// The rotation workflow's own job (environment: production) on main.
+	w.GitHub.AddCommit(sandbox.Newer, "main")
+	w.GitHub.AddDeployment("production", sandbox.Newer, "main", true, "in_progress", "success")
+	// A release candidate whose deploy failed.
+	w.GitHub.AddAnnotatedTag("v"+sandbox.Version+"-rc.1", sandbox.Candidate, "rc")
+	w.GitHub.AddDeployment("production", sandbox.Candidate, "v"+sandbox.Version+"-rc.1", true, "in_progress", "failure")
+	out := &output{}
+	rep, err := rotate.Run(context.Background(), w.gh, w.request(out, nil))
+	require.NoError(t, err)
+	assert.Equal(t, "pass", rep.Verdict, rep.Problem)
+	assert.Equal(t, rotate.Running{SHA: sandbox.Previous, Tag: sandbox.PreviousTag, DeploymentID: rep.Running.DeploymentID}, rep.Running)
+
+	// A second rotation finds the first one's record (release-action's own) and runs again.
+	old, _ := w.GitHub.Secret(ghemu.RepoScope, sandbox.ProductionTokenSecret)
+	req := w.request(out, nil)
+	req.OldCredential = old
+	rep2, err := rotate.Run(context.Background(), w.gh, req)
+	require.NoError(t, err)
+	assert.Equal(t, "pass", rep2.Verdict, rep2.Problem)
+	assert.Equal(t, rep.Deploy.DeploymentID, rep2.Running.DeploymentID)
+	now, _ := w.GitHub.Secret(ghemu.RepoScope, sandbox.ProductionTokenSecret)
+	assert.NotEqual(t, old, now)
+}

@@ -73,6 +73,7 @@ func badInput(format string, args ...any) error {
 // GitHub is what a rotation needs of the client (*github.Client satisfies it).
 type GitHub interface {
 	deploy.GitHub
+	GetTag(ctx context.Context, name string) (github.Tag, error)
 	SecretsPublicKey(ctx context.Context, environment string) (github.SecretsKey, error)
 	PutSecret(ctx context.Context, environment, name string, key github.SecretsKey, value []byte) (created bool, err error)
 }
