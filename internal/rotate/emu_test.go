@@ -364,3 +364,60 @@ func TestRotateRunningCommit(t *testing.T) {
 	now, _ := w.GitHub.Secret(ghemu.RepoScope, sandbox.ProductionTokenSecret)
 	assert.NotEqual(t, old, now)
 }
+
+// TestRotateSecretsAPIFailures: where the secrets API fails decides what changed.
+func TestRotateSecretsAPIFailures(t *testing.T) {
+	const repoSecrets = "/repos/agentme/agentme/actions/secrets/"
+	tests := []struct {
+		name      string
+		envScope  bool
+		bootstrap bool
+		fault     ghemu.Fault
+		badInput  bool
+		err       string // Run's error; "" means a report
+		problem   string
+	}{
+		{name: "no such GitHub environment", envScope: true,
+			fault: ghemu.Fault{PathPrefix: "/repos/agentme/agentme/environments/production/secrets/public-key", Status: 404},
+			badInput: true, err: "GitHub has no environment production"},
+		{name: "public key unavailable", fault: ghemu.Fault{PathPrefix: repoSecrets + "public-key", Status: 500},
+			err: "nothing was changed"},
+		{name: "the first write fails", fault: ghemu.Fault{PathPrefix: repoSecrets + sandbox.ProductionTokenSecret, Method: "PUT", Status: 500},
+			err: "nothing was changed"},
+		{name: "the bootstrap write fails after the token's", bootstrap: true,
+			fault:   ghemu.Fault{PathPrefix: repoSecrets + sandbox.ProductionBootSecret, Method: "PUT", Status: 500},
+			problem: "secret " + sandbox.ProductionTokenSecret + " was written but " + sandbox.ProductionBootSecret + " was not"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t, false)
+			sandbox.RotateWorld(w.World, tt.bootstrap)
+			if tt.envScope {
+				w.Config.Environments[1].Secrets.Scope = config.SecretScopeEnvironment
+			}
+			w.GitHub.Inject(tt.fault)
+			out := &output{}
+			rep, err := rotate.Run(context.Background(), w.gh, w.request(out, func(r *rotate.Request) {
+				r.Environment = w.Config.Environments[1]
+				r.BootstrapSecret = tt.bootstrap
+			}))
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				assert.Equal(t, tt.badInput, errors.Is(err, rotate.ErrBadInput), err)
+				assert.Zero(t, w.GitHub.SecretWrites())
+				for _, m := range out.masked {
+					assert.NotContains(t, err.Error(), m)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "fail", rep.Verdict)
+			assert.True(t, rep.Changed)
+			assert.Equal(t, rotate.StageWrite, rep.Stage)
+			assert.Contains(t, rep.Problem, tt.problem)
+			assert.Nil(t, rep.Deploy, "no restart with half the secrets written")
+			assert.Equal(t, 1, w.GitHub.SecretWrites())
+		})
+	}
+}

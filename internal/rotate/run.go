@@ -200,5 +200,9 @@ func secretsErr(err error, p plan, env string) error {
 		return fmt.Errorf("%w: nothing was changed: GitHub refused to let this token write %s (403): GITHUB_TOKEN can never write secrets; pass a GitHub App installation token (actions/create-github-app-token) or a fine-grained personal access token with the repository permission %s as the token input: %v",
 			ErrBadInput, where, perm, err)
 	}
+	if errors.Is(err, github.ErrNotFound) && p.ghEnv != "" {
+		return fmt.Errorf("%w: nothing was changed: GitHub has no environment %s with secrets in this repository (404), or the token cannot see it: create the environment, or set secrets.scope to repository if the deploy workflow reads repository secrets: %v",
+			ErrBadInput, env, err)
+	}
 	return fmt.Errorf("nothing was changed: %w", err)
 }
