@@ -378,7 +378,7 @@ func TestRotateSecretsAPIFailures(t *testing.T) {
 		problem   string
 	}{
 		{name: "no such GitHub environment", envScope: true,
-			fault: ghemu.Fault{PathPrefix: "/repos/agentme/agentme/environments/production/secrets/public-key", Status: 404},
+			fault:    ghemu.Fault{PathPrefix: "/repos/agentme/agentme/environments/production/secrets/public-key", Status: 404},
 			badInput: true, err: "GitHub has no environment production"},
 		{name: "public key unavailable", fault: ghemu.Fault{PathPrefix: repoSecrets + "public-key", Status: 500},
 			err: "nothing was changed"},
