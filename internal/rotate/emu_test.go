@@ -114,7 +114,7 @@ func TestRotateAgainstEmulators(t *testing.T) {
 			scope: config.SecretScopeEnvironment},
 		{name: "token and bootstrap secret", bootstrap: true, rotateBS: true, verdict: "pass", stage: "done", changed: true, restarted: true},
 		{name: "stale bootstrap secret", bootstrap: true, verdict: "fail", stage: "verify", changed: true, restarted: true,
-			failing: []string{smoke.ProbeOldBootstrapCode}, problem: "NOT proven"},
+			failing: []string{smoke.ProbeOldBootstrapCode}, problem: "the dedicated bootstrap secret " + sandbox.ProductionBootSecret + " was not rotated: run rotate again with bootstrap-secret: true"},
 		{name: "GITHUB_TOKEN cannot write secrets", setup: func(w *world) { w.GitHub.SetSecretsForbidden(true) },
 			err: "GITHUB_TOKEN can never write secrets", badInput: true},
 		{name: "the current token is wrong: nothing changes", setup: func(w *world) {

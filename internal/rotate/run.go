@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/smoke"
@@ -127,12 +129,12 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	})
 	rep.Deploy = res
 	if err != nil {
-		rep.Problem = fmt.Sprintf("%s; the restart could not be run or followed: %v; run the rotation again (it generates new values)", written(rep), err)
+		rep.Problem = fmt.Sprintf("%s; the restart could not be run or followed: %v; run the rotation again (it generates new values)", upper(written(rep)), err)
 		return rep, nil
 	}
 	if res.State != deploy.StateSuccess {
 		rep.Problem = fmt.Sprintf("%s; the restart failed: deployment %d %s (%s); fix the deploy and run the rotation again (it generates new values; the old ones are presumed leaked and are never restored)",
-			written(rep), res.DeploymentID, res.State, untrusted.Clean(res.Reason))
+			upper(written(rep)), res.DeploymentID, res.State, untrusted.Clean(res.Reason))
 		return rep, nil
 	}
 
@@ -141,7 +143,7 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	setCred(&newOpts, p.kind, newCred)
 	vr, err := r.Gateway.VerifyRotation(ctx, newOpts, smoke.Replaced{Credential: r.OldCredential, Code: code})
 	if err != nil {
-		rep.Problem = fmt.Sprintf("%s and %s was restarted (deployment %d), but the verification could not run: %v; run the rotation again", written(rep), env, res.DeploymentID, err)
+		rep.Problem = fmt.Sprintf("%s was restarted (deployment %d) and %s, but the verification could not run: %v; run the rotation again", env, res.DeploymentID, written(rep), err)
 		_ = deploy.MarkRotationFailed(ctx, gh, res.DeploymentID, "verification did not run", r.RunURL)
 		return rep, nil
 	}
@@ -153,9 +155,9 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 				failed = append(failed, pr.Name)
 			}
 		}
-		rep.Problem = fmt.Sprintf("%s and %s was restarted (deployment %d), but the rotation is NOT proven: %v failed (details below); until it is, treat the old %s as live; fix the cause and run the rotation again (it generates new values)",
-			written(rep), env, res.DeploymentID, failed, p.kind)
-		if err := deploy.MarkRotationFailed(ctx, gh, res.DeploymentID, "verify failed: "+fmt.Sprint(failed), r.RunURL); err != nil {
+		rep.Problem = fmt.Sprintf("%s was restarted (deployment %d) and %s, but the rotation is NOT proven (%s failed): %s",
+			env, res.DeploymentID, written(rep), strings.Join(failed, ", "), verifyProblem(failed, p, r.Environment, env))
+		if err := deploy.MarkRotationFailed(ctx, gh, res.DeploymentID, "verify failed: "+strings.Join(failed, ", "), r.RunURL); err != nil {
 			say("could not mark deployment %d: %v", res.DeploymentID, err)
 		}
 		return rep, nil
@@ -184,7 +186,41 @@ func written(rep *Report) string {
 			names = append(names, s.Name)
 		}
 	}
-	return fmt.Sprintf("the secret(s) %v now hold new values that %s may not be running with", names, rep.Environment)
+	if len(names) == 1 {
+		return fmt.Sprintf("secret %s now holds a new value that %s may not be running with", names[0], rep.Environment)
+	}
+	return fmt.Sprintf("secrets %s now hold new values that %s may not be running with", strings.Join(names, " and "), rep.Environment)
+}
+
+// verifyProblem says what the failed verification probes mean and what to do.
+func verifyProblem(failed []string, p plan, e config.Environment, env string) string {
+	var newBad, oldLive, linkLive bool
+	for _, f := range failed {
+		switch f {
+		case smoke.ProbeOldCredentialConnect, smoke.ProbeOldCredentialTools:
+			oldLive = true
+		case smoke.ProbeOldBootstrapCode:
+			linkLive = true
+		default:
+			newBad = true
+		}
+	}
+	var says []string
+	if newBad {
+		says = append(says, fmt.Sprintf("the new %s does not work on %s yet (did the deploy workflow pass the secret to the gateway, and did the gateway restart?)", p.kind, env))
+	}
+	if oldLive {
+		says = append(says, fmt.Sprintf("the old %s is still accepted: treat it as live", p.kind))
+	}
+	if linkLive {
+		switch {
+		case e.Secrets != nil && e.Secrets.Bootstrap != "" && p.bootSecret == "":
+			says = append(says, fmt.Sprintf("bootstrap links made with the old %s still exchange, now for the NEW %s, because the dedicated bootstrap secret %s was not rotated: run rotate again with bootstrap-secret: true", p.kind, p.kind, e.Secrets.Bootstrap))
+		default:
+			says = append(says, fmt.Sprintf("bootstrap links made with the old %s still exchange, now for the NEW %s: the gateway signs them with a key that did not change (a dedicated AGENTME_BOOTSTRAP_SECRET the configuration does not name in secrets.bootstrap?)", p.kind, p.kind))
+		}
+	}
+	return strings.Join(says, "; ") + "; fix the cause and run the rotation again (it generates new values; the old ones are never restored)"
 }
 
 // secretsErr explains a refused secrets request; a 403 is bad input (the token's
@@ -205,4 +241,11 @@ func secretsErr(err error, p plan, env string) error {
 			ErrBadInput, env, err)
 	}
 	return fmt.Errorf("nothing was changed: %w", err)
+}
+
+func upper(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -25,9 +25,9 @@ const restartDelay = 50 * time.Second
 // the README shows: each environment's gateway reads its credential (and, when the
 // environment names one, its AGENTME_BOOTSTRAP_SECRET) from the GitHub secrets its
 // configuration names, and a successful deploy run restarts the gateway with the values
-// those secrets hold when the run deploys. A failed run restarts nothing. It loads each
-// secret's current value (what the gateway runs with) into the GitHub emulator first,
-// unless the scenario stored one already.
+// those secrets hold when the run deploys. A failed run restarts nothing. A credential
+// secret the emulator does not hold yet is loaded from w.Secrets (what the gateway runs
+// with), when that has it.
 func WireSecretsDeploy(w *World) {
 	gateways := map[string]*gatewayemu.Server{"staging": w.Staging, "production": w.Production}
 	envs := map[string]config.Environment{}
@@ -37,15 +37,9 @@ func WireSecretsDeploy(w *World) {
 			continue
 		}
 		scope := secretScope(e)
-		if e.Secrets.Token != "" {
-			if _, ok := w.GitHub.Secret(scope, e.Secrets.Token); !ok {
-				w.GitHub.SetSecret(scope, e.Secrets.Token, w.Secrets[e.TokenEnv])
-			}
-		}
-		if e.Secrets.Password != "" {
-			if _, ok := w.GitHub.Secret(scope, e.Secrets.Password); !ok {
-				w.GitHub.SetSecret(scope, e.Secrets.Password, w.Secrets[e.PasswordEnv])
-			}
+		name, value := e.Secrets.Token+e.Secrets.Password, w.Secrets[e.TokenEnv+e.PasswordEnv]
+		if _, ok := w.GitHub.Secret(scope, name); !ok && name != "" && value != "" {
+			w.GitHub.SetSecret(scope, name, value)
 		}
 	}
 	w.GitHub.OnDispatch(ghemu.WorkflowDeploy, func(d ghemu.Dispatch) []ghemu.JobSpec {
@@ -99,6 +93,9 @@ func failed(jobs []ghemu.JobSpec) bool {
 // AGENTME_BOOTSTRAP_SECRET kept in ProductionBootSecret.
 func RotateWorld(w *World, bootstrap bool) {
 	AgentMeRepo(w.GitHub)
+	// What the gateways run with now, as the deploy workflow passed it.
+	w.GitHub.SetSecret(ghemu.RepoScope, StagingTokenSecret, StagingToken)
+	w.GitHub.SetSecret(ghemu.RepoScope, ProductionTokenSecret, ProductionToken)
 	w.Config.Environments[0].Secrets = &config.Secrets{Token: StagingTokenSecret, Scope: config.SecretScopeRepository}
 	prod := &config.Secrets{Token: ProductionTokenSecret, Scope: config.SecretScopeRepository}
 	if bootstrap {
