@@ -55,6 +55,16 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	rep.Running = running
 	say("%s runs %s (%s, deployment %d)", env, untrusted.ShortSHA(running.SHA), untrusted.Clean(running.Tag), running.DeploymentID)
 
+	// The public key first: it is also the check that the token may touch the secrets,
+	// before anything is generated.
+	key, err := gh.SecretsPublicKey(ctx, p.ghEnv)
+	if err != nil {
+		return nil, secretsErr(err, p, env)
+	}
+	for i := range rep.Secrets {
+		rep.Secrets[i].KeyID = key.KeyID
+	}
+
 	newCred, err := r.Generate()
 	if err != nil {
 		return nil, err
@@ -88,14 +98,6 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	rep.BootstrapCodeAt = r.Clock.Now()
 	say("created a bootstrap code with the current %s; it stays unexchanged until the rotation is verified", p.kind)
 
-	key, err := gh.SecretsPublicKey(ctx, p.ghEnv)
-	if err != nil {
-		return nil, secretsErr(err, p, env)
-	}
-	for i := range rep.Secrets {
-		rep.Secrets[i].KeyID = key.KeyID
-	}
-
 	// 2. Write: from the first success on, the report says what changed.
 	rep.Stage = StageWrite
 	values := []string{newCred, newBoot}
@@ -103,8 +105,12 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 		s := &rep.Secrets[i]
 		created, err := gh.PutSecret(ctx, p.ghEnv, s.Name, key, []byte(values[i]))
 		if err != nil {
-			if !rep.Changed {
+			if !rep.Changed && refused(err) {
 				return nil, secretsErr(err, p, env)
+			}
+			if !rep.Changed {
+				// No answer, or a server error: GitHub may have stored it all the same.
+				return nil, fmt.Errorf("write secret %s: GitHub gave no clear answer, so the secret may or may not hold a new value; %s still runs the old one either way; run the rotation again (it generates another value): %w", s.Name, env, err)
 			}
 			rep.Problem = fmt.Sprintf("secret %s was written but %s was not (%v): %s holds a new value the gateway does not run with yet, and the bootstrap secret is the old one; run the rotation again (it generates new values for both)",
 				rep.Secrets[0].Name, s.Name, err, rep.Secrets[0].Name)
@@ -221,6 +227,13 @@ func verifyProblem(failed []string, p plan, e config.Environment, env string) st
 		}
 	}
 	return strings.Join(says, "; ") + "; fix the cause and run the rotation again (it generates new values; the old ones are never restored)"
+}
+
+// refused reports whether GitHub definitely refused a request (a 4xx answer): nothing
+// was stored.
+func refused(err error) bool {
+	var apiErr *github.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500
 }
 
 // secretsErr explains a refused secrets request; a 403 is bad input (the token's
