@@ -2,11 +2,15 @@ package github_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/nacl/box"
 
 	"github.com/agentme/release-action/internal/ghemu"
 	"github.com/agentme/release-action/internal/github"
@@ -104,4 +108,28 @@ func TestValidSecretName(t *testing.T) {
 	} {
 		assert.Equal(t, want, github.ValidSecretName(name), name)
 	}
+}
+
+// FuzzSealSecret: whatever the value, the sealed box opens with the scope's private key
+// to exactly that value, and the base64 never contains it.
+func FuzzSealSecret(f *testing.F) {
+	for _, s := range []string{"", "x", "tok-" + strings.Repeat("a", 40), "pw with spaces\n", "\x00\xff"} {
+		f.Add([]byte(s))
+	}
+	pub, priv, err := box.GenerateKey(rand.Reader)
+	require.NoError(f, err)
+	key := github.SecretsKey{KeyID: "1", Key: *pub}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		enc, err := github.SealSecret(key, value)
+		require.NoError(t, err)
+		raw, err := base64.StdEncoding.DecodeString(enc)
+		require.NoError(t, err)
+		assert.Len(t, raw, len(value)+box.AnonymousOverhead)
+		got, ok := box.OpenAnonymous(nil, raw, pub, priv)
+		require.True(t, ok)
+		assert.Equal(t, string(value), string(got))
+		if len(value) >= 8 {
+			assert.NotContains(t, enc, string(value))
+		}
+	})
 }
