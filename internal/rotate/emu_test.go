@@ -20,6 +20,7 @@ import (
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rotate"
 	"github.com/agentme/release-action/internal/sandbox"
 	"github.com/agentme/release-action/internal/smoke"
@@ -155,12 +156,12 @@ func TestRotateAgainstEmulators(t *testing.T) {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)
 				assert.Contains(t, err.Error(), "nothing was changed")
-				assert.Equal(t, tt.badInput, errors.Is(err, rotate.ErrBadInput))
+				assert.Equal(t, tt.badInput, errors.Is(err, outcome.ErrBadInput))
 				assert.Equal(t, writesBefore, w.GitHub.SecretWrites())
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, tt.verdict, rep.Verdict, rep.Problem)
+			assert.Equal(t, tt.verdict, string(rep.Verdict), rep.Problem)
 			assert.Equal(t, tt.stage, rep.Stage)
 			assert.Equal(t, tt.changed, rep.Changed)
 			if tt.problem != "" {
@@ -288,7 +289,7 @@ func TestRotateBadInput(t *testing.T) {
 			req := w.request(out, tt.mutate)
 			_, err := rotate.Run(context.Background(), w.gh, req)
 			require.Error(t, err)
-			assert.True(t, errors.Is(err, rotate.ErrBadInput), err)
+			assert.True(t, errors.Is(err, outcome.ErrBadInput), err)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.Empty(t, out.masked, "nothing generated")
 			assert.Zero(t, w.GitHub.SecretWrites())
@@ -303,7 +304,7 @@ func TestRotateNothingDeployed(t *testing.T) {
 	out := &output{}
 	rep, err := rotate.Run(context.Background(), w.gh, w.request(out, nil))
 	require.NoError(t, err)
-	assert.Equal(t, "fail", rep.Verdict)
+	assert.Equal(t, "fail", string(rep.Verdict))
 	assert.False(t, rep.Changed)
 	assert.Contains(t, rep.Problem, "nothing was changed: no deployment of production")
 	assert.Empty(t, out.masked)
@@ -350,7 +351,7 @@ func TestRotateRunningCommit(t *testing.T) {
 	out := &output{}
 	rep, err := rotate.Run(context.Background(), w.gh, w.request(out, nil))
 	require.NoError(t, err)
-	assert.Equal(t, "pass", rep.Verdict, rep.Problem)
+	assert.Equal(t, "pass", string(rep.Verdict), rep.Problem)
 	assert.Equal(t, rotate.Running{SHA: sandbox.Previous, Tag: sandbox.PreviousTag, DeploymentID: rep.Running.DeploymentID}, rep.Running)
 
 	// A second rotation finds the first one's record (release-action's own) and runs again.
@@ -359,7 +360,7 @@ func TestRotateRunningCommit(t *testing.T) {
 	req.OldCredential = old
 	rep2, err := rotate.Run(context.Background(), w.gh, req)
 	require.NoError(t, err)
-	assert.Equal(t, "pass", rep2.Verdict, rep2.Problem)
+	assert.Equal(t, "pass", string(rep2.Verdict), rep2.Problem)
 	assert.Equal(t, rep.Deploy.DeploymentID, rep2.Running.DeploymentID)
 	now, _ := w.GitHub.Secret(ghemu.RepoScope, sandbox.ProductionTokenSecret)
 	assert.NotEqual(t, old, now)
@@ -406,7 +407,7 @@ func TestRotateSecretsAPIFailures(t *testing.T) {
 			if tt.err != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tt.err)
-				assert.Equal(t, tt.badInput, errors.Is(err, rotate.ErrBadInput), err)
+				assert.Equal(t, tt.badInput, errors.Is(err, outcome.ErrBadInput), err)
 				assert.Zero(t, w.GitHub.SecretWrites())
 				for _, m := range out.masked {
 					assert.NotContains(t, err.Error(), m)
@@ -414,7 +415,7 @@ func TestRotateSecretsAPIFailures(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, "fail", rep.Verdict)
+			assert.Equal(t, "fail", string(rep.Verdict))
 			assert.True(t, rep.Changed)
 			assert.Equal(t, rotate.StageWrite, rep.Stage)
 			assert.Contains(t, rep.Problem, tt.problem)

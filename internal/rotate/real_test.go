@@ -185,7 +185,7 @@ func TestRotateRealGateway(t *testing.T) {
 			}
 			t.Logf("verdict %s, stage %s, secrets %+v, deployment %d, problem %q",
 				rep.Verdict, rep.Stage, rep.Secrets, deploymentID(rep), rep.Problem)
-			assert.Equal(t, tt.verdict, rep.Verdict, rep.Problem)
+			assert.Equal(t, tt.verdict, string(rep.Verdict), rep.Problem)
 			assert.Equal(t, 1, g.restarts, "one restart through the deploy workflow")
 
 			newCred, _ := emu.Secret("production", secrets.Token+secrets.Password)

@@ -34,6 +34,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -41,12 +42,6 @@ import (
 const (
 	KindToken    = "token"
 	KindPassword = "password"
-)
-
-// Verdicts of a Report.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
 )
 
 // Stages a rotation goes through; Report.Stage is the last one reached.
@@ -62,13 +57,9 @@ const (
 // ValueBytes is the entropy of a generated value: 256 bits.
 const ValueBytes = 32
 
-// ErrBadInput marks errors that are the caller's input or configuration (or a token
-// without the permissions rotation needs); the CLI maps it to exit code 2.
-var ErrBadInput = errors.New("bad input")
-
-func badInput(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
-}
+// badInput is an error the caller fixes in inputs, configuration or the token's
+// permissions (outcome.ErrBadInput: exit 2).
+func badInput(format string, args ...any) error { return outcome.BadInputf(format, args...) }
 
 // GitHub is what a rotation needs of the client (*github.Client satisfies it).
 type GitHub interface {
@@ -159,15 +150,15 @@ type SecretWrite struct {
 
 // Report is what a rotation did. It holds names, ids, probe results and times, never a value.
 type Report struct {
-	Environment     string        `json:"environment"`
-	Kind            string        `json:"credential"`
-	BootstrapSecret bool          `json:"bootstrap_secret"`
-	Reason          string        `json:"reason"`
-	Verdict         string        `json:"verdict"`
-	Stage           string        `json:"stage"`
-	Changed         bool          `json:"changed"` // at least one secret was written
-	Running         Running       `json:"running"`
-	Secrets         []SecretWrite `json:"secrets"`
+	Environment     string          `json:"environment"`
+	Kind            string          `json:"credential"`
+	BootstrapSecret bool            `json:"bootstrap_secret"`
+	Reason          string          `json:"reason"`
+	Verdict         outcome.Verdict `json:"verdict"`
+	Stage           string          `json:"stage"`
+	Changed         bool            `json:"changed"` // at least one secret was written
+	Running         Running         `json:"running"`
+	Secrets         []SecretWrite   `json:"secrets"`
 	// BootstrapCodeAt is when the pre-rotation bootstrap code was created.
 	BootstrapCodeAt time.Time      `json:"bootstrap_code_at,omitzero"`
 	Deploy          *deploy.Result `json:"deploy,omitempty"`
@@ -179,7 +170,7 @@ type Report struct {
 }
 
 // Passed reports whether the rotation completed and was proven.
-func (r *Report) Passed() bool { return r != nil && r.Verdict == VerdictPass }
+func (r *Report) Passed() bool { return r != nil && r.Verdict == outcome.Pass }
 
 // plan is a validated request.
 type plan struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/untrusted"
 )
@@ -31,7 +32,7 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	}
 	env := r.Environment.Name
 	rep := &Report{Environment: env, Kind: p.kind, BootstrapSecret: p.bootSecret != "", Reason: r.Reason,
-		Verdict: VerdictFail, Stage: StagePrepare, Started: r.Clock.Now()}
+		Verdict: outcome.Fail, Stage: StagePrepare, Started: r.Clock.Now()}
 	defer func() { rep.Finished = r.Clock.Now() }()
 	say := func(format string, args ...any) {
 		if r.Progress != nil {
@@ -86,8 +87,8 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	oldOpts := r.Smoke
 	setCred(&oldOpts, p.kind, r.OldCredential)
 	code, err := r.Gateway.CreateBootstrapCode(ctx, oldOpts)
-	if errors.Is(err, smoke.ErrInvalidOptions) {
-		return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+	if errors.Is(err, outcome.ErrBadInput) {
+		return nil, fmt.Errorf("environment %s: %w", env, err)
 	}
 	if err != nil {
 		rep.Problem = fmt.Sprintf("nothing was changed: the gateway would not create a bootstrap code with the current %s (%v), so the old credential could not be tested before the rotation; check that the environment's %s-env holds the %s %s runs with, then run the rotation again",
@@ -171,7 +172,7 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	if err := deploy.MarkValidated(ctx, gh, res.DeploymentID, r.Environment.URL, r.RunURL); err != nil {
 		say("rotation proven, but marking deployment %d validated failed: %v", res.DeploymentID, err)
 	}
-	rep.Stage, rep.Verdict = StageDone, VerdictPass
+	rep.Stage, rep.Verdict = StageDone, outcome.Pass
 	return rep, nil
 }
 
@@ -246,12 +247,12 @@ func secretsErr(err error, p plan, env string) error {
 			where = fmt.Sprintf("the secrets of GitHub environment %s", env)
 			perm = "Environments: read and write"
 		}
-		return fmt.Errorf("%w: nothing was changed: GitHub refused to let this token write %s (403): GITHUB_TOKEN can never write secrets; pass a GitHub App installation token (actions/create-github-app-token) or a fine-grained personal access token with the repository permission %s as the token input: %v",
-			ErrBadInput, where, perm, err)
+		return outcome.BadInputf("nothing was changed: GitHub refused to let this token write %s (403): GITHUB_TOKEN can never write secrets; pass a GitHub App installation token (actions/create-github-app-token) or a fine-grained personal access token with the repository permission %s as the token input: %w",
+			where, perm, err)
 	}
 	if errors.Is(err, github.ErrNotFound) && p.ghEnv != "" {
-		return fmt.Errorf("%w: nothing was changed: GitHub has no environment %s with secrets in this repository (404), or the token cannot see it: create the environment, or set secrets.scope to repository if the deploy workflow reads repository secrets: %v",
-			ErrBadInput, env, err)
+		return outcome.BadInputf("nothing was changed: GitHub has no environment %s with secrets in this repository (404), or the token cannot see it: create the environment, or set secrets.scope to repository if the deploy workflow reads repository secrets: %w",
+			env, err)
 	}
 	return fmt.Errorf("nothing was changed: %w", err)
 }

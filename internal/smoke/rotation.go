@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	vocab "github.com/agentme/release-action/internal/outcome"
 )
 
 // Probes a credential rotation adds to the smoke probes run with the new credential.
@@ -44,7 +46,7 @@ const bootstrapMaxTTL = 600
 // credential); it is a finding about the gateway, not a program failure.
 func CreateBootstrapCode(ctx context.Context, o Options) (BootstrapCode, error) {
 	if _, err := o.Validate(); err != nil {
-		return BootstrapCode{}, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return BootstrapCode{}, vocab.BadInputf("invalid smoke options: %w", err)
 	}
 	s := newSession(o)
 	ctx, cancel := context.WithTimeout(ctx, s.probeTimeout)
@@ -115,7 +117,7 @@ func VerifyRotation(ctx context.Context, o Options, old Replaced) (*Report, erro
 		}
 		rep.Probes = append(rep.Probes, res)
 		if !res.OK {
-			rep.Verdict = VerdictFail
+			rep.Verdict = vocab.Fail
 		}
 	}
 	rep.Duration += s.clk.Now().Sub(start)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentme/release-action/internal/gatewayemu"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -99,9 +100,9 @@ func TestVerifyRotation(t *testing.T) {
 			assert.Equal(t, []string{smoke.ProbeConnectAuth, smoke.ProbeControlUI, smoke.ProbeBootstrap, smoke.ProbeToolCall,
 				smoke.ProbeOldCredentialConnect, smoke.ProbeOldCredentialTools, smoke.ProbeOldBootstrapCode}, names)
 			if len(tt.failing) == 0 {
-				assert.Equal(t, smoke.VerdictPass, rep.Verdict)
+				assert.Equal(t, outcome.Pass, rep.Verdict)
 			} else {
-				assert.Equal(t, smoke.VerdictFail, rep.Verdict)
+				assert.Equal(t, outcome.Fail, rep.Verdict)
 			}
 			b, err := json.Marshal(rep)
 			require.NoError(t, err)
