@@ -103,6 +103,7 @@ func commands() []*command {
 		gateCommand(),
 		releaseCommand(),
 		rollbackCommand(),
+		rotateCommand(),
 		monitorCommand(),
 		smokeCommand(),
 		configCommand(),
