@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
@@ -56,7 +57,7 @@ func Once(ctx context.Context, gh GitHub, o Options) (*Result, error) {
 		}
 		r.verdict = Pending
 		r.reason = fmt.Sprintf("%d of %s not decided yet (%s): a real run waits for them up to %s",
-			len(pending), plural(len(r.gates), "gate"), untrusted.Clean(strings.Join(pending, ", ")), fmtDur(r.timeout))
+			len(pending), plural(len(r.gates), "gate"), untrusted.Clean(strings.Join(pending, ", ")), config.Duration(r.timeout))
 	}
 	return r.result(), nil
 }

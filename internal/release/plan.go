@@ -46,7 +46,8 @@ type PlanResult struct {
 	// Stop is the first point where a run started now would stop before the release tag,
 	// and why ("" when nothing in GitHub's state stops it).
 	Stop string `json:"stop"`
-	// NextWindow is the window a scheduled run would name (zero when none).
+	// NextWindow is the next window of the first environment a run would schedule (zero
+	// when none would be).
 	NextWindow time.Time `json:"next_window,omitzero"`
 	// Outcome is what a run started now would end with as far as the state shows: pass,
 	// fail (refused, gate failed), scheduled; "pending" while gates are undecided.
@@ -142,7 +143,9 @@ func Plan(ctx context.Context, gh GitHub, o Options) (*PlanResult, error) {
 		case PlanRefuse:
 			stop(env.Name+": "+ep.Reason, outcome.Fail)
 		case PlanSchedule:
-			if p.Stop == "" {
+			// Named even when an earlier point stops the run first (a pending gate): it
+			// is when this environment can be deployed at the earliest.
+			if p.NextWindow.IsZero() {
 				p.NextWindow = ep.Window.NextOpen
 			}
 			stop(env.Name+": "+ep.Reason, outcome.Scheduled)
