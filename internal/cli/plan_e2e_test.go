@@ -282,3 +282,45 @@ func TestReleaseDryRunAtATerminal(t *testing.T) {
 	}
 	assert.Empty(t, h.emu.Tags()["v"+sandbox.Version+"-rc.1"].SHA)
 }
+
+// TestReleaseDryRunGateFails: a failing gate is part of the plan, not an exit code.
+func TestReleaseDryRunGateFails(t *testing.T) {
+	h := newReleaseHarness(t, time.Time{}, func(w *sandbox.World) {
+		for _, sc := range sandbox.Scenarios() {
+			if sc.Name == "test-failing" {
+				sc.Setup(w.GitHub)
+			}
+		}
+		w.GitHub.AddFile(sandbox.Candidate, "package.json", []byte(`{"version":"`+sandbox.Version+`"}`))
+	})
+	h.clk.Advance(15 * time.Minute)
+	p := releasePlan(t, h.dryRun())
+	require.NotNil(t, p.Gate, p.Reason)
+	assert.Equal(t, "fail", string(p.Gate.Verdict), p.Gate.Reason)
+	assert.Equal(t, "fail", string(p.Outcome))
+	assert.Contains(t, p.Stop, "the gate blocks the release")
+}
+
+// TestReleaseDryRunStopsBeforeTheGate: a version file that is missing stops a run before
+// the gate; the plan says so and exits 0.
+func TestReleaseDryRunStopsBeforeTheGate(t *testing.T) {
+	h := newReleaseHarness(t, time.Time{}, func(w *sandbox.World) { w.GitHub.LoadAgentMe(sandbox.Candidate) })
+	p := releasePlan(t, h.dryRun())
+	assert.Nil(t, p.Gate)
+	assert.Equal(t, "fail", string(p.Outcome))
+	assert.Contains(t, p.Stop, "package.json does not exist")
+}
+
+// TestReleaseDryRunAfterTheRelease: a complete release plans nothing.
+func TestReleaseDryRunAfterTheRelease(t *testing.T) {
+	h := newReleaseHarness(t, time.Time{}, func(w *sandbox.World) { sandbox.AgentMeRepo(w.GitHub) })
+	require.Equal(t, cli.ExitOK, h.runFresh().code)
+	p := releasePlan(t, h.dryRun())
+	assert.True(t, p.AlreadyComplete, p.Reason)
+	assert.Equal(t, "pass", string(p.Outcome))
+	assert.Equal(t, release.PlanReuse, p.ReleaseTag.Action)
+	for _, e := range p.Environments {
+		assert.Equal(t, release.PlanSkip, e.Action, e.Name)
+		assert.NotZero(t, e.DeploymentID, e.Name)
+	}
+}
