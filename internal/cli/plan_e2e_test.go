@@ -315,7 +315,9 @@ func TestReleaseDryRunStopsBeforeTheGate(t *testing.T) {
 func TestReleaseDryRunAfterTheRelease(t *testing.T) {
 	h := newReleaseHarness(t, time.Time{}, func(w *sandbox.World) { sandbox.AgentMeRepo(w.GitHub) })
 	require.Equal(t, cli.ExitOK, h.runFresh().code)
-	p := releasePlan(t, h.dryRun())
+	r := h.dryRun()
+	p := releasePlan(t, r)
+	assert.Contains(t, r.stdout, "dry run: release tag: reused", "progress lines say they are a dry run")
 	assert.True(t, p.AlreadyComplete, p.Reason)
 	assert.Equal(t, "pass", string(p.Outcome))
 	assert.Equal(t, release.PlanReuse, p.ReleaseTag.Action)

@@ -32,15 +32,16 @@ func (s *Service) PlanRelease(ctx context.Context, req ReleaseRequest) (*release
 	if req.Gate.Clock == nil {
 		req.Gate.Clock = s.o.Clock
 	}
+	progress := s.planProgress()
 	if req.Gate.Progress == nil {
-		req.Gate.Progress = s.o.Progress
+		req.Gate.Progress = progress
 	}
 	p, err := release.Plan(ctx, s.o.GitHub, release.Options{
 		Config:   s.o.Config,
 		SHA:      req.SHA,
 		RunURL:   s.o.RunURL,
 		Clock:    s.o.Clock,
-		Progress: s.o.Progress,
+		Progress: progress,
 		Gate: func(ctx context.Context) (*gate.Result, error) {
 			return gate.Once(ctx, s.o.GitHub, req.Gate)
 		},
@@ -70,10 +71,19 @@ func (s *Service) PlanRollback(ctx context.Context, req RollbackRequest) (*rollb
 			return nil, errNoSmokeInPlan
 		},
 		OpenIssue: req.OpenIssue, IssueLabel: req.IssueLabel, RunURL: s.o.RunURL,
-		Clock: s.o.Clock, Progress: s.o.Progress,
+		Clock: s.o.Clock, Progress: s.planProgress(),
 	})
 	if err != nil && !errors.Is(err, outcome.ErrBadInput) {
 		err = Classify(err, fmt.Sprintf("plan the rollback of %s", req.Environment))
 	}
 	return p, err
+}
+
+// planProgress marks every progress line of a dry run, so that a log line such as
+// "resuming rollback deployment 12" is never read as something that happened.
+func (s *Service) planProgress() func(string) {
+	if s.o.Progress == nil {
+		return nil
+	}
+	return func(line string) { s.o.Progress("dry run: " + line) }
 }
