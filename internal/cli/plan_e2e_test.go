@@ -326,3 +326,30 @@ func TestReleaseDryRunAfterTheRelease(t *testing.T) {
 		assert.NotZero(t, e.DeploymentID, e.Name)
 	}
 }
+
+// TestReleaseDryRunDoesNotDispatch: Install Smoke never ran on the candidate; a real gate
+// dispatches it (a temporary branch and a dispatch, both writes). The dry run does not:
+// the gate stays pending and says a real run would dispatch it.
+func TestReleaseDryRunDoesNotDispatch(t *testing.T) {
+	h := newReleaseHarness(t, time.Time{}, func(w *sandbox.World) {
+		for _, sc := range sandbox.Scenarios() {
+			if sc.Name == "install-smoke-dispatch" {
+				sc.Setup(w.GitHub)
+			}
+		}
+		w.GitHub.AddFile(sandbox.Candidate, "package.json", []byte(`{"version":"`+sandbox.Version+`"}`))
+	})
+	h.clk.Advance(15 * time.Minute)
+	p := releasePlan(t, h.dryRun())
+	require.NotNil(t, p.Gate, p.Reason)
+	assert.Equal(t, "pending", string(p.Gate.Verdict), p.Gate.Reason)
+	found := false
+	for _, g := range p.Gate.Gates {
+		if g.Name == "Install Smoke" {
+			found = true
+			assert.Equal(t, "pending", string(g.Verdict))
+			assert.Contains(t, g.Reason, "a real run dispatches it")
+		}
+	}
+	assert.True(t, found, "Install Smoke is a gate")
+}

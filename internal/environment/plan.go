@@ -7,6 +7,7 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gate"
+	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/rollback"
@@ -54,7 +55,7 @@ func (s *Service) PlanRelease(ctx context.Context, req ReleaseRequest) (*release
 		Tag:         req.Tag,
 	})
 	if err != nil && !errors.Is(err, outcome.ErrBadInput) {
-		err = Classify(err, "plan the release of "+req.SHA)
+		err = classifyPlan(err, "plan the release of "+req.SHA)
 	}
 	return p, err
 }
@@ -74,7 +75,7 @@ func (s *Service) PlanRollback(ctx context.Context, req RollbackRequest) (*rollb
 		Clock: s.o.Clock, Progress: s.planProgress(),
 	})
 	if err != nil && !errors.Is(err, outcome.ErrBadInput) {
-		err = Classify(err, fmt.Sprintf("plan the rollback of %s", req.Environment))
+		err = classifyPlan(err, fmt.Sprintf("plan the rollback of %s", req.Environment))
 	}
 	return p, err
 }
@@ -86,4 +87,15 @@ func (s *Service) planProgress() func(string) {
 		return nil
 	}
 	return func(line string) { s.o.Progress("dry run: " + line) }
+}
+
+// classifyPlan is Classify for a dry run, which also names a refused write for what it
+// is: a defect (a path that should only read tried to write), not a GitHub failure to
+// re-run. It stays an error (exit 3): the plan is incomplete.
+func classifyPlan(err error, what string) error {
+	if errors.Is(err, github.ErrReadOnly) {
+		return fmt.Errorf("%s: the dry run tried to write to GitHub, which it must never do: a defect of release-action, please report it with this message; "+
+			"the read-only client refused the request, so nothing was written: %w", what, err)
+	}
+	return Classify(err, what)
 }
