@@ -101,6 +101,8 @@ type app struct {
 	pollInterval time.Duration
 	// secretStore reads and masks the credentials the configuration names, once per value.
 	secretStore *environment.Secrets
+	// readOnly: a dry run; every GitHub client is built read-only (plan.go).
+	readOnly bool
 }
 
 func commands() []*command {

@@ -126,6 +126,7 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 		UserAgent:  "agentme-release-action/" + Version(),
 		Debugf:     a.runner.Debugf,
 		Redactor:   a.runner.Redactor(),
+		ReadOnly:   a.readOnly,
 	})
 	if err != nil {
 		return nil, outcome.BadInput(fmt.Errorf("GitHub client: %w", err))

@@ -92,7 +92,9 @@ func parseInputs(cmd *command, r *actions.Runner, getenv func(string) string, ar
 		fs.SetOutput(io.Discard)
 		ptrs := map[string]*string{}
 		for _, in := range cmd.inputs {
-			ptrs[in.name] = fs.String(in.name, "", in.help)
+			v := &flagValue{boolean: in.def == "false" || in.def == "true"}
+			fs.Var(v, in.name, in.help)
+			ptrs[in.name] = &v.s
 		}
 		asJSON := fs.Bool(jsonFlag, false, "")
 		if err := fs.Parse(args); err != nil {
@@ -166,3 +168,14 @@ func (a *app) environmentTimings() error {
 	a.channelTimeout, err = a.in.duration("channel-timeout")
 	return err
 }
+
+// flagValue is an input given as a flag. A boolean input (default "true" or "false") may
+// be given bare: --dry-run means --dry-run=true.
+type flagValue struct {
+	s       string
+	boolean bool
+}
+
+func (v *flagValue) String() string     { return v.s }
+func (v *flagValue) Set(s string) error { v.s = s; return nil }
+func (v *flagValue) IsBoolFlag() bool   { return v.boolean }

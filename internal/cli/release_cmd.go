@@ -23,7 +23,7 @@ var releaseInputs = []input{
 	{name: "force", def: "false", help: "deploy a commit that was rolled back from an environment (recorded)"},
 	{name: "force-window", def: "false", help: "deploy although a maintenance window is closed or frozen (needs force-reason; recorded in the summary and the deployment)"},
 	{name: "force-reason", help: "why the window is overridden"},
-	inPollInterval, inChannelTimeout,
+	inPollInterval, inChannelTimeout, inDryRun,
 }
 
 // releaseOutputs are the release's outputs besides result and report.
@@ -39,6 +39,9 @@ func releaseCommand() *command {
 			p, err := a.releaseParams()
 			if err != nil {
 				return err
+			}
+			if a.readOnly {
+				return a.planRelease(ctx, p)
 			}
 			return a.runRelease(ctx, p)
 		},
@@ -58,6 +61,9 @@ func (a *app) releaseParams() (releaseParams, error) {
 	var p releaseParams
 	var err error
 	if p.gateParams, err = a.gateParams(); err != nil {
+		return p, err
+	}
+	if err := a.dryRun(); err != nil {
 		return p, err
 	}
 	p.tag = a.in.str("tag")

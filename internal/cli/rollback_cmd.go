@@ -20,7 +20,7 @@ var rollbackInputs = []input{
 	{name: "from", help: "the bad commit (default: the commit of the environment's newest live deployment)"},
 	{name: "open-issue", def: "false", help: "open an issue with the incident summary skeleton"},
 	{name: "issue-label", def: "incident", help: "label of the incident issue"},
-	inPollInterval, inChannelTimeout,
+	inPollInterval, inChannelTimeout, inDryRun,
 }
 
 // rollbackOutputNames are the rollback's outputs besides result and report (rollbackOutputs
@@ -37,6 +37,9 @@ func rollbackCommand() *command {
 			p, err := a.rollbackParams()
 			if err != nil {
 				return err
+			}
+			if a.readOnly {
+				return a.planRollback(ctx, p)
 			}
 			return a.runRollback(ctx, p)
 		},
@@ -61,6 +64,9 @@ func (a *app) rollbackParams() (rollbackParams, error) {
 		return p, outcome.BadInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
 	}
 	if p.cfg, err = a.loadConfig(); err != nil {
+		return p, err
+	}
+	if err := a.dryRun(); err != nil {
 		return p, err
 	}
 	p.req = environment.RollbackRequest{Environment: a.in.str("environment"), To: a.in.str("to"), Reason: a.in.str("reason"),

@@ -167,6 +167,7 @@ const docsURL = "https://docs.github.com/rest"
 
 func (s *Server) serveHTTP(hw http.ResponseWriter, r *http.Request) {
 	path := r.URL.EscapedPath()
+	s.logRequest(r)
 	s.mu.Lock()
 	s.w.requestNo++
 	reqID := requestID(s.w.requestNo)

@@ -49,6 +49,8 @@ type world struct {
 
 	nextID    map[idKind]int64
 	requestNo int64
+	// requestLog is every request received, in order (Server.Requests).
+	requestLog []Request
 }
 
 type idKind int

@@ -68,6 +68,9 @@ type Options struct {
 	// Debugf receives one line per retry and rate-limit event; it never gets secrets. It may
 	// be called from several goroutines at once.
 	Debugf func(format string, args ...any)
+	// ReadOnly refuses, without sending, every request that could write (a dry run): see
+	// ErrReadOnly.
+	ReadOnly bool
 }
 
 // Client talks to GitHub about one repository. Safe for concurrent use.
@@ -175,6 +178,9 @@ func New(repo Repo, opts Options) (*Client, error) {
 		ua = "release-action"
 	}
 	hc.Transport = &transport{c: c, base: base, userAgent: ua}
+	if opts.ReadOnly {
+		hc.Transport = readOnly{base: hc.Transport, gqlPath: gqlURL.Path}
+	}
 	c.http = hc
 
 	rest, err := gh.NewClient(

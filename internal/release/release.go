@@ -434,28 +434,24 @@ func (r *runner) candidateTag(ctx context.Context) (bool, error) {
 func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 	env := r.cfg.Environments[i]
 	er := &r.res.Environments[i]
-	st, err := r.inspect(ctx, env)
+	dec, err := r.decide(ctx, env)
 	if err != nil {
 		return true, err
 	}
+	st, act := dec.st, dec.act
 	er.Stage = string(st.Stage)
-	if r.refused(st) {
+	if dec.refused {
 		msg := r.rolledBackMessage(env.Name, st)
 		r.set(deployStep(env.Name), StepFail, msg, st.RolledBack.LogURL)
 		r.fail(msg)
 		return true, nil
 	}
-	if st.Stage == deploy.StageValidated {
+	if act == deploy.ActionNone {
 		r.say(fmt.Sprintf("%s: deployment %d of %s was validated before: reusing it", env.Name, st.Record.ID, sha7(r.o.SHA)))
 		if i == len(r.cfg.Environments)-1 && st.Monitored {
 			r.monitored = st.Latest
 		}
 		return false, r.reuseEnvironment(ctx, i, env, st)
-	}
-
-	act, err := deploy.Next(ctx, r.gh, &st)
-	if err != nil {
-		return true, err
 	}
 	if env.Window != nil {
 		if act == deploy.ActionTrigger {
@@ -486,14 +482,7 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 	}
 
 	s := r.start(deployStep(env.Name))
-	if b := st.Blocker; b != nil {
-		msg := fmt.Sprintf("%s has an in-progress deployment of %s (deployment %d", env.Name, sha7(untrusted.Clean(b.SHA)), b.ID)
-		link := ""
-		if st.BlockerStatus != nil && st.BlockerStatus.LogURL != "" {
-			link = st.BlockerStatus.LogURL
-			msg += ", " + untrusted.Clean(link)
-		}
-		msg += "): wait for it or cancel it; use a concurrency group (README)"
+	if msg, link := blockerMessage(env.Name, st); msg != "" {
 		s.done(StepFail, msg, link)
 		r.fail(msg)
 		return true, nil

@@ -150,21 +150,11 @@ type tagOutcome struct {
 // message(name). A name taken by another commit is never moved: a pattern with {n} moves on
 // to the next number (at most tagTries times, for concurrent releases), any other fails.
 func (r *runner) ensureTag(ctx context.Context, p Pattern, what string, message func(string) string) (tagOutcome, error) {
-	today := r.clk.Now().UTC().Format(dateLayout)
-	ex, err := r.lookup(ctx, p, today)
-	if err != nil {
-		return tagOutcome{}, err
+	pl, err := r.planTag(ctx, p, what)
+	if err != nil || pl.reused || pl.problem != "" {
+		return pl.tagOutcome, err
 	}
-	if ex.found != "" {
-		return tagOutcome{name: ex.found, reused: true}, nil
-	}
-	if ex.conflict != nil {
-		return tagOutcome{problem: r.neverMove(*ex.conflict)}, nil
-	}
-	n := 0
-	if p.Template().UsesN() {
-		n = ex.maxN + 1
-	}
+	today, n := pl.today, pl.n
 	var taken []string
 	for range tagTries {
 		name := p.Render(Fields{N: n, Date: today})

@@ -116,12 +116,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res.Started = r.clk.Now()
 	r.say("started: %s", r.reason)
 
-	if err := r.findCurrent(ctx); errors.Is(err, outcome.ErrBadInput) {
-		return nil, err
-	} else if err != nil {
-		return r.stop(ctx, err, r.unchanged())
-	}
-	why, err := r.findTarget(ctx)
+	state, why, err := r.decide(ctx)
 	if errors.Is(err, outcome.ErrBadInput) {
 		return nil, err
 	}
@@ -130,24 +125,6 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	if why != "" {
 		return r.fail(ctx, why, r.unchanged())
-	}
-
-	st, err := deploy.Inspect(ctx, r.gh, r.env.Name, res.To.SHA, r.env.Timeout.D(), r.clk.Now())
-	if err != nil {
-		return r.stop(ctx, err, r.unchanged())
-	}
-	if b, bs := st.Blocker, st.BlockerStatus; b != nil && bs != nil && deploy.StageOf(*bs) == deploy.StageDeploying {
-		return r.fail(ctx, fmt.Sprintf("deployment %d of %s to %s is still in progress (%s %q, %s): a rollback now would race it; stop that deploy first (runbook: stop the rollout), then run the rollback again",
-			b.ID, untrusted.ShortSHA(b.SHA), r.env.Name, untrusted.Clean(bs.State), untrusted.OneLine(bs.Description, 100), cmp.Or(untrusted.Clean(bs.LogURL), "no log link")), r.unchanged())
-	}
-	state := &deploy.State{Environment: r.env.Name, SHA: res.To.SHA, Stage: deploy.StageNone}
-	if st.Record != nil && isRollbackOf(*st.Record, res.From.SHA) {
-		switch st.Stage {
-		case deploy.StageValidated, deploy.StageRolledBack, deploy.StageInactive:
-		default:
-			state = &st
-			r.say("resuming rollback deployment %d (stage %s)", st.Record.ID, st.Stage)
-		}
 	}
 
 	target := fmt.Sprintf("%s (%s)", untrusted.Clean(res.To.Tag), untrusted.ShortSHA(res.To.SHA))

@@ -27,7 +27,7 @@ func (s *Schedule) Wait(ctx context.Context, clk clock.Clock, maxWait time.Durat
 	for {
 		now := clk.Now()
 		d := s.Decide(now)
-		if d.Open || d.NextOpen.IsZero() || d.NextOpen.After(deadline) {
+		if !WouldWait(d, now, deadline.Sub(now)) {
 			return d, waited, nil
 		}
 		left := d.NextOpen.Sub(now)
