@@ -70,6 +70,12 @@ func (s *Server) restRoutes() []route {
 		mkRoute("GET", R+"/actions/runs/{run_id}/pending_deployments", pendingDeployments),
 		mkRoute("POST", R+"/issues", createIssue),
 		mkRoute("GET", R+"/issues/{number}", getIssue),
+		// incident records: issues_incident.go
+		mkRoute("GET", R+"/issues", listIssues),
+		mkRoute("PATCH", R+"/issues/{number}", editIssue),
+		mkRoute("GET", R+"/issues/{number}/comments", listIssueComments),
+		mkRoute("POST", R+"/issues/{number}/comments", createIssueComment),
+		mkRoute("GET", "/user", getUser),
 	}
 }
 
