@@ -111,7 +111,7 @@ func (s *Server) AddIssue(author, title, body string, labels ...string) int {
 	}
 	b := body
 	is := &issueState{id: w.newID(idIssue), number: len(w.issues) + 1, title: title, body: &b, labels: ls,
-		createdAt: now.Truncate(time.Second),
+		createdAt:  now.Truncate(time.Second),
 		issueExtra: issueExtra{author: ownerJSON{Login: author, ID: int64(7_000_000 + len(w.issues)), Type: userType(author)}}}
 	w.issues = append(w.issues, is)
 	return is.number

@@ -374,12 +374,12 @@ type labelState struct {
 }
 
 type issueState struct {
-	id        int64
-	number    int
-	title     string
-	body      *string
-	labels    []*labelState
-	createdAt time.Time
+	id         int64
+	number     int
+	title      string
+	body       *string
+	labels     []*labelState
+	createdAt  time.Time
 	issueExtra // author, state, edits and comments: issues_incident.go
 }
 
