@@ -106,24 +106,24 @@ type Options struct {
 
 // Result of an incident run; its JSON field names are stable (the report output).
 type Result struct {
-	Verdict     string          `json:"verdict"`
-	Reason      string          `json:"reason"`
-	Action      string          `json:"action"`
-	ID          string          `json:"id"`
-	Issue       int             `json:"issue"`
-	IssueURL    string          `json:"issue_url"`
-	Created     bool            `json:"created"`
-	State       string          `json:"state"` // open, closed
-	Record      *Record         `json:"record"`
-	Timeline    []Entry         `json:"timeline"`
-	Evidence    *EvidenceDigest `json:"evidence,omitempty"`
+	Verdict  string          `json:"verdict"`
+	Reason   string          `json:"reason"`
+	Action   string          `json:"action"`
+	ID       string          `json:"id"`
+	Issue    int             `json:"issue"`
+	IssueURL string          `json:"issue_url"`
+	Created  bool            `json:"created"`
+	State    string          `json:"state"` // open, closed
+	Record   *Record         `json:"record"`
+	Timeline []Entry         `json:"timeline"`
+	Evidence *EvidenceDigest `json:"evidence,omitempty"`
 	// EvidencePath is the bundle's directory on this machine (the evidence-path output).
-	EvidencePath string `json:"evidence_path,omitempty"`
-	Impact      *Window         `json:"impact_window,omitempty"`
-	Announced   bool            `json:"announced"`
-	Warnings    []string        `json:"warnings,omitempty"`
-	Body        string          `json:"-"`
-	Environment string          `json:"environment"`
+	EvidencePath string   `json:"evidence_path,omitempty"`
+	Impact       *Window  `json:"impact_window,omitempty"`
+	Announced    bool     `json:"announced"`
+	Warnings     []string `json:"warnings,omitempty"`
+	Body         string   `json:"-"`
+	Environment  string   `json:"environment"`
 }
 
 // Run performs one incident action. A returned error with a nil Result means nothing was

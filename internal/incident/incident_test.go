@@ -272,7 +272,9 @@ func TestRotation(t *testing.T) {
 	w2 := newWorld(t)
 	w2.deploy(t, "production", shaBad, "v1.1.0", false)
 	res, err = w2.run(t, incident.Options{Action: "open", Severity: "active-exploit", Actor: "alice",
-		Rotate: func(context.Context, string) (*incident.RotationProof, error) { return nil, errors.New("gateway refused the new token") }})
+		Rotate: func(context.Context, string) (*incident.RotationProof, error) {
+			return nil, errors.New("gateway refused the new token")
+		}})
 	require.NoError(t, err)
 	assert.Equal(t, incident.VerdictFail, res.Verdict)
 	assert.Equal(t, incident.StatePending, res.Record.Items[incident.ItemRotate].State)

@@ -110,12 +110,12 @@ type File struct {
 
 // Closure is what close adds: runbook 5.6's notes and the computed impact window.
 type Closure struct {
-	By          string  `json:"by"`
+	By          string    `json:"by"`
 	At          time.Time `json:"at"`
-	RootCause   string  `json:"root_cause"`
-	Mitigations string  `json:"mitigations"`
-	FollowUps   string  `json:"follow_ups"`
-	Impact      *Window `json:"impact"`
+	RootCause   string    `json:"root_cause"`
+	Mitigations string    `json:"mitigations"`
+	FollowUps   string    `json:"follow_ups"`
+	Impact      *Window   `json:"impact"`
 }
 
 // Window is the impact window: from Since to the verified mitigation.
