@@ -81,6 +81,12 @@ type Options struct {
 	Labels          []string // default: incident, severity:<value>
 	// Rotate runs the rotate command as checklist item 3 (nil: rotation stays pending).
 	Rotate Rotator
+	// Rollback is the rollback that opens or feeds this record (rollback's open-issue):
+	// it may open a record before anyone classified the severity. SinceAt/SinceFrom then
+	// give the window's start the rollback read from the deployment records.
+	Rollback  *RollbackFact
+	SinceAt   time.Time
+	SinceFrom string
 
 	// update
 	Tick   []string // item keys (or their numbers 1-6) to mark done with Note
@@ -144,6 +150,9 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	r := &run{api: api, o: o, now: o.Clock.Now().UTC().Truncate(time.Second)}
 	switch o.Action {
 	case ActionOpen:
+		if o.Severity == "" && o.Rollback != nil {
+			break // classified later by people (update with severity)
+		}
 		if err := r.validateOpen(); err != nil {
 			return nil, err
 		}
@@ -301,14 +310,35 @@ func (r *run) open(ctx context.Context) (*Result, error) {
 		r.say("incident #%d (%s) is open for %s: updating it, not opening another", r.issue.Number, r.rec.ID, o.Environment)
 	}
 	rec := r.rec
-	if rec.Severity != o.Severity || created {
+	if o.Severity != "" && rec.Severity != o.Severity {
 		rec.Severity, rec.ClassifiedBy, rec.ClassifiedAt = o.Severity, o.Actor, r.now
 		r.addNote(ItemClassify, StateDone, fmt.Sprintf("classified %s", o.Severity))
+	}
+	if fb := o.Rollback; fb != nil {
+		rec.Rollbacks = append(rec.Rollbacks, *fb)
+		text := fmt.Sprintf("rollback of %s to %s", fb.Environment, cmp.Or(fb.ToTag, untrusted.ShortSHA(fb.ToSHA), "?"))
+		if fb.Validated {
+			text += " validated"
+		} else {
+			text += " not validated"
+		}
+		if fb.Reason != "" {
+			text += ": " + fb.Reason
+		}
+		at := r.now
+		if fb.ValidatedAt != nil {
+			at = *fb.ValidatedAt
+		}
+		r.added = append(r.added, Entry{At: at, Source: "rollback", Text: text, By: o.Actor})
+		rec.Events = append(rec.Events, r.added[len(r.added)-1])
 	}
 	if s := strings.TrimSpace(o.Summary); s != "" {
 		rec.Summary = s
 	}
-	if created || strings.TrimSpace(o.Since) != "" {
+	switch {
+	case !o.SinceAt.IsZero() && (created || rec.Since.IsZero() || o.SinceAt.Before(rec.Since)):
+		rec.Since, rec.SinceFrom = o.SinceAt.UTC(), cmp.Or(o.SinceFrom, "given by the rollback")
+	case created || strings.TrimSpace(o.Since) != "":
 		if err := r.setSince(ctx); err != nil {
 			return nil, err
 		}
@@ -523,7 +553,10 @@ func (r *run) write(ctx context.Context, created bool, verb string) (*Result, er
 	if created {
 		labels := o.Labels
 		if len(labels) == 0 {
-			labels = []string{DefaultLabel, "severity:" + rec.Severity}
+			labels = []string{DefaultLabel}
+			if rec.Severity != "" {
+				labels = append(labels, "severity:"+rec.Severity)
+			}
 		}
 		is, err := r.api.CreateIssueRecord(ctx, title, body, labels)
 		if err != nil {
@@ -655,7 +688,7 @@ func (r *run) announce(ctx context.Context, verb string) {
 
 // Title is the issue title of a record.
 func Title(rec *Record) string {
-	t := fmt.Sprintf("Incident (%s): %s", rec.Severity, rec.Environment)
+	t := fmt.Sprintf("Incident (%s): %s", cmp.Or(rec.Severity, "unclassified"), rec.Environment)
 	if s := untrusted.OneLine(rec.Summary, 120); s != "" {
 		t += ": " + s
 	}

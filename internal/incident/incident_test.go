@@ -291,3 +291,27 @@ func TestCloseWithoutMitigationLeavesWindowOpen(t *testing.T) {
 	assert.True(t, cl.Impact.Open)
 	assert.Contains(t, w.s.Issues()[0].Body, "no verified mitigation in the records")
 }
+
+// TestRollbackOpensTheRecord: a rollback's open-issue opens the record unclassified; a
+// later open with a severity classifies the same issue.
+func TestRollbackOpensTheRecord(t *testing.T) {
+	w := newWorld(t)
+	_, badAt := w.deploy(t, "production", shaBad, "v1.1.0", false)
+	w.clk.Advance(10 * time.Minute)
+	_, rbAt := w.deploy(t, "production", shaGood, "v1.0.0", true)
+	res, err := w.run(t, incident.Options{Action: "open", Actor: "monitor", SinceAt: badAt, SinceFrom: "first success status of the bad deployment",
+		Rollback: &incident.RollbackFact{Environment: "production", FromSHA: shaBad, ToTag: "v1.0.0", Validated: true, ValidatedAt: &rbAt, Reason: "auth errors"}})
+	require.NoError(t, err)
+	assert.True(t, res.Created)
+	is := w.s.Issues()[0]
+	assert.Equal(t, "Incident (unclassified): production", is.Title)
+	assert.Contains(t, is.Body, "**not classified yet**")
+	assert.Equal(t, []string{"incident"}, is.Labels)
+
+	again, err := w.run(t, incident.Options{Action: "open", Severity: "attempted-abuse", Actor: "alice"})
+	require.NoError(t, err)
+	assert.Equal(t, res.Issue, again.Issue)
+	assert.Equal(t, badAt, again.Record.Since, "the rollback's window start stays")
+	assert.Equal(t, "Incident (attempted-abuse): production", w.s.Issues()[0].Title)
+	require.Len(t, w.s.Issues(), 1)
+}

@@ -87,7 +87,7 @@ func Render(rec *Record, timeline []Entry, cfg *config.Config) (string, error) {
 	if s := strings.TrimSpace(rec.Summary); s != "" {
 		w("%s\n\n", paragraphs(s, ""))
 	}
-	w("- **Severity:** %s (runbook 5.1: active exploit vs attempted abuse)\n", markdown.Code(rec.Severity))
+	w("- **Severity:** %s (runbook 5.1: active exploit vs attempted abuse)\n", markdown.Code(cmp.Or(rec.Severity, "unclassified")))
 	w("- **Environment:** %s\n", markdown.Escape(rec.Environment))
 	w("- **Since:** %s, %s\n", stamp(rec.Since), escapeText(rec.SinceFrom))
 	w("- **Status:** %s (opened by @%s at %s)\n\n", state, escapeLogin(rec.OpenedBy), stamp(rec.OpenedAt))
@@ -175,6 +175,9 @@ func itemFacts(rec *Record, k string, cfg *config.Config) string {
 	it := rec.Items[k]
 	switch k {
 	case ItemClassify:
+		if rec.Severity == "" {
+			return "**not classified yet**: run incident (action: update) with severity: active-exploit or attempted-abuse"
+		}
 		return fmt.Sprintf("%s, classified by @%s at %s", markdown.Code(rec.Severity), escapeLogin(rec.ClassifiedBy), stamp(rec.ClassifiedAt))
 	case ItemLogs:
 		if ev := rec.Evidence; ev != nil {
