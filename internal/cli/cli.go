@@ -64,6 +64,8 @@ type app struct {
 	channelTimeout time.Duration
 	// pollInterval is how often deploy runs are checked (0: deploy's default).
 	pollInterval time.Duration
+	// evidenceDir, when set, is where incident evidence goes (the sandbox's temp directory).
+	evidenceDir string
 }
 
 func commands() []*command {
@@ -71,6 +73,7 @@ func commands() []*command {
 		gateCommand(),
 		releaseCommand(),
 		rollbackCommand(),
+		incidentCommand(),
 		monitorCommand(),
 		smokeCommand(),
 		configCommand(),

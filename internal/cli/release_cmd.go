@@ -225,7 +225,12 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 			return r.EndGroup
 		},
 		Gate: func(ctx context.Context) (*gate.Result, error) {
-			return gate.Run(ctx, client, a.gateOptions(p.gateParams, sha, 0))
+			gp := p.gateParams
+			var err error
+			if gp.cfg, err = a.incidentGates(ctx, client, gp.cfg); err != nil { // incident_cmd.go
+				return nil, err
+			}
+			return gate.Run(ctx, client, a.gateOptions(gp, sha, 0))
 		},
 		Smoke: func(ctx context.Context, env config.Environment) (*smoke.Report, error) {
 			return a.envSmoke(ctx, env, env.Smoke, "", 0)

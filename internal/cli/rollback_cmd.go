@@ -136,6 +136,7 @@ func (a *app) rollback(ctx context.Context, client *github.Client, cfg *config.C
 			return a.envSmoke(ctx, env, probes, "", 0)
 		},
 		OpenIssue: openIssue, IssueLabel: label, RunURL: runURL,
+		Incident: a.incidentWriter(client, cfg, envName, label, a.env.Getenv("GITHUB_ACTOR")), // incident_cmd.go
 		Clock: a.env.Clock, Progress: a.progress, PollInterval: a.pollInterval,
 	})
 	if err != nil {

@@ -103,6 +103,8 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 	// The emulators answer in microseconds; a missing reply needs no 30s to show.
 	a.channelTimeout = 2 * time.Second
 	switch sc.Command {
+	case "incident":
+		return a.runSandboxSteps(ctx, sc, w, gp, clk) // sandbox_incident.go
 	case "rollback":
 		if err := a.checkCredentials(w.Config); err != nil {
 			return a.fail(ExitBadInput, err)

@@ -81,6 +81,9 @@ type Options struct {
 	Labels          []string // default: incident, severity:<value>
 	// Rotate runs the rotate command as checklist item 3 (nil: rotation stays pending).
 	Rotate Rotator
+	// RotateUnavailable says why rotation was asked for but cannot run (no rotate command
+	// in this build): item 3 is marked pending with that note.
+	RotateUnavailable string
 	// Rollback is the rollback that opens or feeds this record (rollback's open-issue):
 	// it may open a record before anyone classified the severity. SinceAt/SinceFrom then
 	// give the window's start the rollback read from the deployment records.
@@ -349,10 +352,12 @@ func (r *run) open(ctx context.Context) (*Result, error) {
 			rec.RegressionTests = append(rec.RegressionTests, t)
 		}
 	}
-	if o.Rotate != nil && (rec.Rotation == nil || !rec.Rotation.Done) {
-		r.rotate(ctx)
+	r.rotateOrNote(ctx)
+	verb := "opened"
+	if !created {
+		verb = "updated"
 	}
-	return r.write(ctx, created, "opened")
+	return r.write(ctx, created, verb)
 }
 
 func (r *run) setSince(ctx context.Context) error {
@@ -446,9 +451,7 @@ func (r *run) update(ctx context.Context) (*Result, error) {
 			r.rec.RegressionTests = append(r.rec.RegressionTests, t)
 		}
 	}
-	if o.Rotate != nil && (r.rec.Rotation == nil || !r.rec.Rotation.Done) {
-		r.rotate(ctx)
-	}
+	r.rotateOrNote(ctx)
 	return r.write(ctx, false, "updated")
 }
 
@@ -646,6 +649,20 @@ func (r *run) evidence(ctx context.Context, recs *Records) error {
 	r.rec.Items[ItemLogs].Notes = nil
 	r.addNote(ItemLogs, StateDone, text)
 	return nil
+}
+
+// rotateOrNote runs the rotation when asked for and not yet proven, or records why it
+// cannot run.
+func (r *run) rotateOrNote(ctx context.Context) {
+	if p := r.rec.Rotation; p != nil && p.Done {
+		return
+	}
+	switch {
+	case r.o.Rotate != nil:
+		r.rotate(ctx)
+	case r.o.RotateUnavailable != "":
+		r.addNote(ItemRotate, StatePending, "rotation asked for, but "+r.o.RotateUnavailable)
+	}
 }
 
 func (r *run) rotate(ctx context.Context) {

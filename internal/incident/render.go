@@ -268,3 +268,52 @@ func plainWindow(w *Window) string {
 	}
 	return fmt.Sprintf("%s to %s (%s)", stamp(w.Start), stamp(*w.End), time.Duration(w.Seconds)*time.Second)
 }
+
+// Summary renders the step summary of an incident run: what was done, the record's link,
+// the checklist states, the impact window (close) and the evidence.
+func Summary(res *Result) string {
+	var b strings.Builder
+	rec := res.Record
+	verb := map[string]string{ActionOpen: "opened", ActionUpdate: "updated", ActionClose: "closed"}[res.Action]
+	if res.Action == ActionOpen && !res.Created {
+		verb = "updated (it was already open)"
+	}
+	fmt.Fprintf(&b, "## Incident %s: %s\n\n", markdown.Code(res.ID), markdown.Escape(verb))
+	icon := "✅"
+	if res.Verdict != VerdictPass {
+		icon = "❌"
+	}
+	fmt.Fprintf(&b, "%s %s: %s\n\n", icon, markdown.Link(fmt.Sprintf("issue #%d", res.Issue), res.IssueURL), escapeText(res.Reason))
+	fmt.Fprintf(&b, "- **Environment:** %s · **Severity:** %s · **Since:** %s\n", markdown.Escape(rec.Environment),
+		markdown.Code(cmp.Or(rec.Severity, "unclassified")), stamp(rec.Since))
+	if w := res.Impact; w != nil {
+		fmt.Fprintf(&b, "- **Impact window:** %s\n", windowText(w))
+	}
+	if ev := res.Evidence; ev != nil {
+		fmt.Fprintf(&b, "- **Evidence:** %d files in %s (sha256 in the issue)", len(ev.Files), markdown.Code(ev.Dir))
+		if len(ev.Missing) > 0 {
+			fmt.Fprintf(&b, ", %d not available", len(ev.Missing))
+		}
+		b.WriteString("\n")
+	}
+	if len(rec.RegressionTests) > 0 && rec.Closure == nil {
+		var ts []string
+		for _, t := range rec.RegressionTests {
+			ts = append(ts, markdown.Code(t))
+		}
+		fmt.Fprintf(&b, "- **Gate:** until this incident is closed, every release requires %s\n", strings.Join(ts, ", "))
+	}
+	if !res.Announced {
+		b.WriteString("- **Announced:** no (no announcement channel is wired in this build)\n")
+	}
+	b.WriteString("\n")
+	t := markdown.NewTable("Runbook 5", "State")
+	for _, k := range Items {
+		t.Row(markdown.Escape(itemTitle(k)), markdown.Escape(rec.Items[k].State))
+	}
+	b.WriteString(t.String())
+	for _, w := range res.Warnings {
+		fmt.Fprintf(&b, "\n> ⚠️ %s\n", escapeText(w))
+	}
+	return b.String()
+}
