@@ -137,7 +137,7 @@ func (a *app) rollback(ctx context.Context, client *github.Client, cfg *config.C
 		},
 		OpenIssue: openIssue, IssueLabel: label, RunURL: runURL,
 		Incident: a.incidentWriter(client, cfg, envName, label, a.env.Getenv("GITHUB_ACTOR")), // incident_cmd.go
-		Clock: a.env.Clock, Progress: a.progress, PollInterval: a.pollInterval,
+		Clock:    a.env.Clock, Progress: a.progress, PollInterval: a.pollInterval,
 	})
 	if err != nil {
 		if errors.Is(err, rollback.ErrBadInput) {
