@@ -61,6 +61,7 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 	defer emu.Close()
 
 	a.env.Clock = clk
+	defer a.sandboxEvidenceDir()() // sandbox_incident.go
 	a.elapsed = func() string { return "+" + clk.Now().Sub(start).Round(time.Second).String() }
 	a.runner.Protect(sandboxToken)
 	a.runner.Infof("Sandbox scenario %s: %s", sc.Name, sc.Description)

@@ -17,12 +17,6 @@ const sandboxActor = "sandbox-oncall"
 // step's command with its inputs, in order, through the same code as the action. A step
 // whose result is not the one the scenario expects fails the sandbox.
 func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandbox.World, gp gateParams, clk *clock.Virtual) int {
-	dir, err := os.MkdirTemp("", "release-action-sandbox-evidence-")
-	if err != nil {
-		return a.fail(ExitFailed, fmt.Errorf("sandbox: create a directory for the evidence bundles: %w", err))
-	}
-	defer os.RemoveAll(dir)
-	a.evidenceDir = dir
 	gp.gh.Actor = sandboxActor
 	code := ExitOK
 	for i, st := range sc.Steps {
@@ -77,4 +71,17 @@ func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandb
 		a.runner.Infof("%s", is.Title)
 	}
 	return code
+}
+
+// sandboxEvidenceDir gives the sandbox's incident records (incident and rollback scenarios)
+// a temporary directory for their evidence bundles, so the sandbox leaves nothing behind in
+// the working directory. The returned function removes it.
+func (a *app) sandboxEvidenceDir() func() {
+	dir, err := os.MkdirTemp("", "release-action-sandbox-evidence-")
+	if err != nil {
+		a.runner.Warning("sandbox: no temporary directory for evidence bundles: "+err.Error(), actions.Annotation{Title: "Sandbox"})
+		return func() {}
+	}
+	a.evidenceDir = dir
+	return func() { _ = os.RemoveAll(dir) }
 }
