@@ -162,13 +162,23 @@ func Timeline(rec *Records, notes []Entry) []Entry {
 			if payloadOf(d).Rollback {
 				kind = "rollback deployment"
 			}
-			if !d.CreatedAt.Before(rec.From) {
-				out = append(out, Entry{At: d.CreatedAt, Source: "deployment",
-					Text: fmt.Sprintf("%s %d of %s to %s created by %s", kind, d.ID, what, d.Environment, cmp.Or(d.Creator, "unknown"))})
+			// A deployment with anything in the window is shown whole (its creation and
+			// every status up to the window's end), so each row reads against its record;
+			// one live before the window with nothing in it is shown as the state the
+			// window opened on.
+			touched := !d.CreatedAt.Before(rec.From) || anyIn(dr.Statuses, rec.From, rec.To)
+			if !touched {
+				if n := len(dr.Statuses); n > 0 {
+					out = append(out, Entry{At: rec.From, Source: "deployment",
+						Text: fmt.Sprintf("%s %d of %s (%s) when the window opened: %s since %s", kind, d.ID, what, d.Environment, dr.Statuses[0].State, stamp(dr.Statuses[0].CreatedAt))})
+				}
+				continue
 			}
+			out = append(out, Entry{At: d.CreatedAt, Source: "deployment",
+				Text: fmt.Sprintf("%s %d of %s to %s created by %s", kind, d.ID, what, d.Environment, cmp.Or(d.Creator, "unknown"))})
 			for i := len(dr.Statuses) - 1; i >= 0; i-- { // oldest first
 				s := dr.Statuses[i]
-				if s.CreatedAt.Before(rec.From) || s.CreatedAt.After(rec.To) {
+				if s.CreatedAt.After(rec.To) {
 					continue
 				}
 				text := fmt.Sprintf("%s %d of %s (%s): %s", kind, d.ID, what, d.Environment, s.State)

@@ -572,6 +572,9 @@ func (r *run) write(ctx context.Context, created bool, verb string) (*Result, er
 		}
 	} else {
 		edit := github.IssueEdit{Title: &title, Body: &body}
+		if labels, changed := severityLabels(r.issue.Labels, rec.Severity); changed && len(o.Labels) == 0 {
+			edit.Labels = &labels
+		}
 		if state != "" {
 			edit.State, edit.StateReason = state, "completed"
 		}
@@ -713,3 +716,30 @@ func Title(rec *Record) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") }
+
+// severityLabels replaces the severity:<value> label of an issue with the record's
+// severity, keeping every other label people added.
+func severityLabels(current []string, severity string) ([]string, bool) {
+	if severity == "" {
+		return current, false
+	}
+	want := "severity:" + severity
+	out := []string{}
+	found, removed := false, false
+	for _, l := range current {
+		switch {
+		case l == want:
+			found = true
+			out = append(out, l)
+		case strings.HasPrefix(l, "severity:"):
+			removed = true
+		default:
+			out = append(out, l)
+		}
+	}
+	if !found {
+		out = append(out, want)
+	}
+	changed := !found || removed
+	return out, changed
+}

@@ -313,5 +313,11 @@ func TestRollbackOpensTheRecord(t *testing.T) {
 	assert.Equal(t, res.Issue, again.Issue)
 	assert.Equal(t, badAt, again.Record.Since, "the rollback's window start stays")
 	assert.Equal(t, "Incident (attempted-abuse): production", w.s.Issues()[0].Title)
+	assert.Equal(t, []string{"incident", "severity:attempted-abuse"}, w.s.Issues()[0].Labels)
+
+	_, err = w.run(t, incident.Options{Action: "update", Severity: "active-exploit", Actor: "carol"})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"incident", "severity:active-exploit"}, w.s.Issues()[0].Labels, "reclassifying swaps the severity label")
+	assert.Contains(t, w.s.Issues()[0].Body, "classified by @carol")
 	require.Len(t, w.s.Issues(), 1)
 }
