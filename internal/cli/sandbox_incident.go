@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/clock"
@@ -18,6 +19,13 @@ const sandboxActor = "sandbox-oncall"
 // whose result is not the one the scenario expects fails the sandbox.
 func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandbox.World, gp gateParams, clk *clock.Virtual) int {
 	gp.gh.Actor = sandboxActor
+	getenv := a.env.Getenv
+	a.env.Getenv = func(k string) string { // the rollback step reads its actor from the environment
+		if k == "GITHUB_ACTOR" {
+			return sandboxActor
+		}
+		return getenv(k)
+	}
 	code := ExitOK
 	for i, st := range sc.Steps {
 		clk.Advance(st.After)
@@ -69,6 +77,13 @@ func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandb
 		a.runner.Infof("")
 		a.runner.Infof("Incident issue #%d as the emulator holds it (%s, %d comments):", is.Number, is.State, len(is.Comments))
 		a.runner.Infof("%s", is.Title)
+		a.runner.Infof("")
+		for _, l := range strings.Split(is.Body, "\n") {
+			if strings.HasPrefix(l, "<!-- release-action:incident") {
+				l = "<!-- release-action:incident v1 … (the hidden record) -->"
+			}
+			a.runner.Infof("%s", l)
+		}
 	}
 	return code
 }
