@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -163,27 +164,52 @@ type viewerQuery struct {
 	RateLimit rateLimitField `graphql:"rateLimit"`
 }
 
+// ErrIdentityUnknown: neither GraphQL's viewer nor REST GET /user names the token's
+// identity on this server (the field or endpoint is missing, or refused to this kind of
+// token). GitHub itself always answers viewer; callers decide what to assume.
+var ErrIdentityUnknown = errors.New("the token's identity is unknown")
+
 // Viewer returns the login of the token's identity: the author GitHub records on the
-// issues this client creates. It asks GraphQL's viewer (1 point) and falls back to REST
-// GET /user when the GraphQL API refuses or lacks the field (a server that is not
-// github.com); the error of both is returned when neither answers.
+// issues this client creates. It asks GraphQL's viewer (1 point); when the GraphQL API
+// answers that it has no such field or refuses it (a 200 with errors, or a 4xx), it asks
+// REST GET /user. When that is refused or missing too the error wraps
+// ErrIdentityUnknown. Outages, rate limits and a refused token are errors as they are:
+// they say nothing about the identity.
 func (c *Client) Viewer(ctx context.Context) (string, error) {
 	var q viewerQuery
 	gqlErr := c.query(ctx, "viewer", &q, nil)
 	if gqlErr == nil && q.Viewer.Login != "" {
 		return q.Viewer.Login, nil
 	}
-	if gqlErr != nil && (errors.Is(gqlErr, ErrUnauthorized) || errors.Is(gqlErr, ErrRateLimited) || ctx.Err() != nil) {
+	if gqlErr != nil && !identityAnswer(gqlErr) {
 		return "", fmt.Errorf("identify the token: %w", gqlErr)
 	}
 	u, _, err := c.rest.Users.Get(ctx, "")
 	if err != nil {
-		return "", fmt.Errorf("identify the token: GraphQL viewer: %v; GET /user: %w", gqlErr, c.convertErr(err))
+		err = c.convertErr(err)
+		if identityAnswer(err) {
+			return "", fmt.Errorf("identify the token: GraphQL viewer: %v; GET /user: %v: %w", gqlErr, err, ErrIdentityUnknown)
+		}
+		return "", fmt.Errorf("identify the token: GET /user: %w", err)
 	}
 	if u.GetLogin() == "" {
-		return "", fmt.Errorf("identify the token: GET /user answered without a login")
+		return "", fmt.Errorf("identify the token: GET /user answered without a login: %w", ErrIdentityUnknown)
 	}
 	return u.GetLogin(), nil
+}
+
+// identityAnswer reports whether err is the server's answer about the question itself
+// (GraphQL errors[] or a 4xx other than 401 and rate limits), not an outage.
+func identityAnswer(err error) bool {
+	var ge graphQLErrors
+	if errors.As(err, &ge) {
+		return !errors.Is(err, ErrRateLimited)
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 400 && ae.StatusCode < 500 && ae.StatusCode != http.StatusUnauthorized && !errors.Is(err, ErrRateLimited)
+	}
+	return false
 }
 
 // RunRecord is a workflow run as listed across the repository, with the workflow's file.

@@ -51,7 +51,7 @@ func Requirements(ctx context.Context, api GateAPI, cfg *config.Config) ([]Requi
 	if len(marked) == 0 {
 		return nil, nil
 	}
-	me, err := api.Viewer(ctx)
+	me, err := identity(ctx, api, nil)
 	if err != nil {
 		return nil, fmt.Errorf("identify the token to recognise release-action's incident records: %w", err)
 	}

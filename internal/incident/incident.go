@@ -212,7 +212,7 @@ func (r *run) validateOpen() error {
 // find reads the token's identity and the record to act on: the issue given, or the open
 // record of the environment.
 func (r *run) find(ctx context.Context) error {
-	me, err := r.api.Viewer(ctx)
+	me, err := identity(ctx, r.api, r.warn)
 	if err != nil {
 		return err
 	}
@@ -742,4 +742,24 @@ func severityLabels(current []string, severity string) ([]string, bool) {
 	}
 	changed := !found || removed
 	return out, changed
+}
+
+// DefaultBotLogin is GITHUB_TOKEN's identity, assumed when the server names none.
+const DefaultBotLogin = "github-actions[bot]"
+
+// identity is the token's login. When the server has no way to say (github.ErrIdentityUnknown:
+// neither GraphQL's viewer nor GET /user answers for this token), it is assumed to be
+// GITHUB_TOKEN's github-actions[bot]: an account no person can write issues as, so the
+// assumption never lets an issue anyone opens count as a record.
+func identity(ctx context.Context, api interface {
+	Viewer(ctx context.Context) (string, error)
+}, warn func(string, ...any)) (string, error) {
+	me, err := api.Viewer(ctx)
+	if errors.Is(err, github.ErrIdentityUnknown) {
+		if warn != nil {
+			warn("the server does not say who the token is (%v); assuming %s, GITHUB_TOKEN's identity", err, DefaultBotLogin)
+		}
+		return DefaultBotLogin, nil
+	}
+	return me, err
 }
