@@ -40,7 +40,9 @@ func TestViewerFallbacks(t *testing.T) {
 	t.Run("user token", func(t *testing.T) {
 		f := newFake(t)
 		f.handleGraphQL(noField)
-		f.handle("/user", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte(`{"login":"octocat","type":"User"}`)) })
+		f.handle("/user", func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"login":"octocat","type":"User"}`))
+		})
 		c, _ := f.client()
 		got, err := c.Viewer(context.Background())
 		require.NoError(t, err)
