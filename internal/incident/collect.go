@@ -112,6 +112,9 @@ func collectRecords(ctx context.Context, api API, envs []string, deployWorkflow 
 		return nil, fmt.Errorf("read the workflow runs of the window: %w", err)
 	}
 	for _, r := range runs {
+		if r.CreatedAt.Before(from) || r.CreatedAt.After(to) {
+			continue // a server that ignores the created filter
+		}
 		if k := runKind(r, deployWorkflow); k != "" {
 			rec.Runs = append(rec.Runs, RunEvidence{Kind: k, Run: r})
 		}
@@ -328,19 +331,43 @@ func tagOf(d github.Deployment) string {
 	return ""
 }
 
-// rollbackMitigations are the rollback deployments of env created at or after since whose
-// statuses say they were validated: the time of that success status, from the records.
+// rollbackMitigations are the rollbacks of env at or after since whose statuses say they
+// were validated, at the time of that success status. A rollback is a deployment whose
+// payload says so (release-action's rollback), or a redeploy of a commit the environment
+// ran before since other than the one it ran when the window opened (a rollback made by
+// other tooling).
 func rollbackMitigations(rec *Records, env string, since time.Time) []Mitigation {
+	earlier := map[string]bool{}
+	liveAtSince := ""
+	for i := len(rec.Deployments) - 1; i >= 0; i-- { // newest first
+		d := rec.Deployments[i].Deployment
+		if d.Environment != env || d.CreatedAt.After(since) {
+			continue
+		}
+		if liveAtSince == "" {
+			liveAtSince = d.SHA
+			continue
+		}
+		earlier[d.SHA] = true
+	}
+	delete(earlier, liveAtSince)
 	var out []Mitigation
 	for _, dr := range rec.Deployments {
 		d := dr.Deployment
-		if d.Environment != env || !payloadOf(d).Rollback || d.CreatedAt.Before(since) {
+		if d.Environment != env || !d.CreatedAt.After(since) {
+			continue
+		}
+		marked := payloadOf(d).Rollback
+		if !marked && !earlier[d.SHA] {
 			continue
 		}
 		for i := len(dr.Statuses) - 1; i >= 0; i-- { // oldest first: the first validation
 			s := dr.Statuses[i]
 			if s.State == "success" && deploy.StageOf(s) == deploy.StageValidated {
 				what := fmt.Sprintf("rollback deployment %d of %s validated", d.ID, cmp.Or(tagOf(d), untrusted.ShortSHA(d.SHA)))
+				if !marked {
+					what = fmt.Sprintf("deployment %d of %s, a commit %s ran before the incident, succeeded", d.ID, cmp.Or(tagOf(d), untrusted.ShortSHA(d.SHA)), env)
+				}
 				out = append(out, Mitigation{Kind: "rollback", At: s.CreatedAt, What: what, URL: s.LogURL})
 				break
 			}

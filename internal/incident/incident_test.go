@@ -321,3 +321,28 @@ func TestRollbackOpensTheRecord(t *testing.T) {
 	assert.Contains(t, w.s.Issues()[0].Body, "classified by @carol")
 	require.Len(t, w.s.Issues(), 1)
 }
+
+// TestImpactWindowFromARollbackByOtherTooling: a redeploy of the commit production ran
+// before the incident, made without release-action (no rollback payload), ends the window
+// at its success; a redeploy of the bad commit does not.
+func TestImpactWindowFromARollbackByOtherTooling(t *testing.T) {
+	w := newWorld(t)
+	w.s.AddDeployment("production", shaGood, "v1.0.0", true, "success")
+	w.clk.Advance(time.Hour)
+	w.s.AddDeployment("production", shaBad, "v1.1.0", true, "success")
+	badAt := w.clk.Now().UTC().Truncate(time.Second)
+	_, err := w.run(t, incident.Options{Action: "open", Severity: "active-exploit", Actor: "alice"})
+	require.NoError(t, err)
+	w.clk.Advance(10 * time.Minute)
+	w.s.AddDeployment("production", shaBad, "v1.1.0", true, "success") // the bad one again: no mitigation
+	w.clk.Advance(10 * time.Minute)
+	w.s.AddDeployment("production", shaGood, "v1.0.0", true, "success")
+	fixedAt := w.clk.Now().UTC().Truncate(time.Second)
+	w.clk.Advance(time.Hour)
+	cl, err := w.run(t, incident.Options{Action: "close", RootCause: "a", Mitigations: "b", FollowUps: "c", Actor: "alice"})
+	require.NoError(t, err)
+	assert.Equal(t, badAt, cl.Impact.Start)
+	require.NotNil(t, cl.Impact.End)
+	assert.Equal(t, fixedAt, *cl.Impact.End)
+	require.Len(t, cl.Impact.Mitigations, 1)
+}
