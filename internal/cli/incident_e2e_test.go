@@ -205,6 +205,14 @@ func TestIncidentRequiresRegressionTestsInTheGate(t *testing.T) {
 	assert.Contains(t, r.summary, "Incident \\#1 regression tests")
 	assert.Contains(t, r.summary, "did not run")
 
+	// release runs the same gate: it stops before deploying anything.
+	deployments := len(h.emu.Deployments())
+	h.env["INPUT_COMMAND"] = "release"
+	r = h.runFresh()
+	require.Equal(t, cli.ExitFailed, r.code, r.stdout)
+	assert.Contains(t, r.summary, "Incident \\#1 regression tests")
+	assert.Len(t, h.emu.Deployments(), deployments, "nothing deployed while the incident's test is unproven")
+
 	h.clk.Advance(10 * time.Minute)
 	h.emu.AddRun(ghemu.WorkflowSecurityGate, sandbox.Candidate, "workflow_dispatch", ghemu.SecurityGateJob(ghemu.SecurityGateOptions{
 		Files: map[string]string{incidentTest: ghemu.FilePass}}))
