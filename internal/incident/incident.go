@@ -163,9 +163,12 @@ func Run(ctx context.Context, api API, o Options) (*Result, error) {
 	default:
 		return nil, badInput("action %q is not one of open, update, close", o.Action)
 	}
+	if len(o.RegressionTests) > 50 {
+		return nil, badInput("regression-tests names %d files; at most 50: name the test files that prove the fix", len(o.RegressionTests))
+	}
 	for _, t := range o.RegressionTests {
-		if strings.TrimSpace(t) == "" || strings.ContainsAny(t, "\n\r") {
-			return nil, badInput("regression-tests has an empty or multi-line entry: give one test file path per line")
+		if strings.TrimSpace(t) == "" || strings.ContainsAny(t, "\n\r") || len(t) > 300 {
+			return nil, badInput("regression-tests has an empty, multi-line or over-long entry: give one test file path (at most 300 characters) per entry")
 		}
 	}
 	if err := r.find(ctx); err != nil {
@@ -305,6 +308,9 @@ func parseSince(s string, now time.Time) (time.Time, string, error) {
 
 func (r *run) open(ctx context.Context) (*Result, error) {
 	o := r.o
+	if r.issue != nil && r.issue.State == "closed" {
+		return nil, badInput("incident #%d is closed: open a new incident (leave issue empty)", r.issue.Number)
+	}
 	created := r.issue == nil
 	if created {
 		r.rec = newRecord(fmt.Sprintf("%s-%s", o.Environment, r.now.Format("20060102T150405Z")), o.Environment)
@@ -336,7 +342,7 @@ func (r *run) open(ctx context.Context) (*Result, error) {
 		rec.Events = append(rec.Events, r.added[len(r.added)-1])
 	}
 	if s := strings.TrimSpace(o.Summary); s != "" {
-		rec.Summary = s
+		rec.Summary = untrusted.Cut(s, maxText)
 	}
 	switch {
 	case !o.SinceAt.IsZero() && (created || rec.Since.IsZero() || o.SinceAt.Before(rec.Since)):
@@ -391,10 +397,23 @@ func itemKey(s string) (string, bool) {
 	return "", false
 }
 
+// maxNotes bounds the notes kept per item (the issue's edit history keeps the rest), so
+// the record stays within an issue body however long the incident runs.
+const maxNotes = 20
+
+// maxEvents bounds the timeline entries people add; maxText each piece of text.
+const (
+	maxEvents = 200
+	maxText   = 4000
+)
+
 func (r *run) addNote(item, state, text string) {
 	it := r.rec.Items[item]
 	it.State = state
-	it.Notes = append(it.Notes, Note{By: r.o.Actor, At: r.now, Text: text})
+	it.Notes = append(it.Notes, Note{By: r.o.Actor, At: r.now, Text: untrusted.Cut(text, 1000)})
+	if n := len(it.Notes); n > maxNotes {
+		it.Notes = it.Notes[n-maxNotes:]
+	}
 }
 
 func (r *run) update(ctx context.Context) (*Result, error) {
@@ -432,6 +451,9 @@ func (r *run) update(ctx context.Context) (*Result, error) {
 		r.added = append(r.added, e)
 	}
 	r.rec.Events = append(r.rec.Events, r.added...)
+	if n := len(r.rec.Events); n > maxEvents {
+		r.rec.Events = r.rec.Events[n-maxEvents:]
+	}
 	if o.Severity != "" {
 		if err := r.validateOpen(); err != nil {
 			return nil, err
@@ -466,9 +488,9 @@ func parseEvent(s string, now time.Time) (Entry, error) {
 		if strings.TrimSpace(rest) == "" {
 			return Entry{}, badInput("timeline event %q has a time but no text", untrusted.OneLine(s, 60))
 		}
-		return Entry{At: t.UTC(), Source: "note", Text: strings.TrimSpace(rest)}, nil
+		return Entry{At: t.UTC(), Source: "note", Text: untrusted.Cut(strings.TrimSpace(rest), 1000)}, nil
 	}
-	return Entry{At: now, Source: "note", Text: s}, nil
+	return Entry{At: now, Source: "note", Text: untrusted.Cut(s, 1000)}, nil
 }
 
 func (r *run) close(ctx context.Context) (*Result, error) {
@@ -485,8 +507,8 @@ func (r *run) close(ctx context.Context) (*Result, error) {
 	if len(missing) > 0 {
 		return nil, badInput("close needs the post-incident notes (runbook 5.6): pass %s", strings.Join(missing, ", "))
 	}
-	r.rec.Closure = &Closure{By: o.Actor, At: r.now, RootCause: strings.TrimSpace(o.RootCause),
-		Mitigations: strings.TrimSpace(o.Mitigations), FollowUps: strings.TrimSpace(o.FollowUps)}
+	r.rec.Closure = &Closure{By: o.Actor, At: r.now, RootCause: untrusted.Cut(strings.TrimSpace(o.RootCause), maxText),
+		Mitigations: untrusted.Cut(strings.TrimSpace(o.Mitigations), maxText), FollowUps: untrusted.Cut(strings.TrimSpace(o.FollowUps), maxText)}
 	r.addNote(ItemNotes, StateDone, "post-incident notes published")
 	return r.write(ctx, false, "closed")
 }

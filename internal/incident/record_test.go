@@ -90,3 +90,22 @@ func FuzzParseMarker(f *testing.F) {
 		require.Equal(t, r.ID, back.ID)
 	})
 }
+
+// TestRenderStaysUnderGitHubsLimit: a huge timeline and evidence list are cut, and the
+// marker still reads.
+func TestRenderStaysUnderGitHubsLimit(t *testing.T) {
+	r := sampleRecord()
+	var tl []Entry
+	for i := range 5000 {
+		tl = append(tl, Entry{At: r.Since.Add(time.Duration(i) * time.Second), Source: "deployment status", Text: strings.Repeat("x", 200)})
+	}
+	r.Evidence = &EvidenceDigest{Dir: "incident-evidence/x/y"}
+	for i := range 2000 {
+		r.Evidence.Files = append(r.Evidence.Files, File{Path: "logs/" + strings.Repeat("a", 40) + string(rune('a'+i%26)), SHA256: strings.Repeat("0", 64)})
+	}
+	body, err := Render(r, tl, config.Default())
+	require.NoError(t, err)
+	assert.Less(t, len(body), 65536)
+	_, ok := ParseMarker(body)
+	assert.True(t, ok)
+}

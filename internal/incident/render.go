@@ -11,8 +11,8 @@ import (
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
-// maxBody keeps the issue body under GitHub's 65,536 characters with room for the marker.
-const maxBody = 60000
+// maxBody keeps the issue body, marker included, under GitHub's 65,536 characters.
+const maxBody = 65000
 
 // maxTimelineRows bounds the timeline table in the body; the evidence bundle has all.
 const maxTimelineRows = 200
@@ -155,17 +155,20 @@ func Render(rec *Record, timeline []Entry, cfg *config.Config) (string, error) {
 	}
 
 	w("<sub>Written by release-action. The hidden record below keeps this checklist's state; edit the issue through `release-action incident` (action: update or close).</sub>\n\n")
+	m, err := Marker(rec)
+	if err != nil {
+		return "", err
+	}
 	body := b.String()
-	if len(body) > maxBody {
-		body = body[:maxBody]
+	if limit := maxBody - len(m); len(body) > limit {
+		if limit < 0 {
+			return "", fmt.Errorf("incident record %s is too large for an issue body (%d characters of state)", rec.ID, len(m))
+		}
+		body = body[:limit]
 		if i := strings.LastIndex(body, "\n"); i > 0 {
 			body = body[:i]
 		}
 		body += "\n\n_The body was cut to fit GitHub's limit; the evidence bundle has everything._\n\n"
-	}
-	m, err := Marker(rec)
-	if err != nil {
-		return "", err
 	}
 	return body + m + "\n", nil
 }
