@@ -118,3 +118,20 @@ func TestListRunsBetween(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, all, 2)
 }
+
+// TestListIssuesAllPages reads every open issue across pages, newest first.
+func TestListIssuesAllPages(t *testing.T) {
+	c, s, clk := emulatorClient(t)
+	for i := range 150 {
+		s.AddIssue("octocat", "issue", "body", "bug")
+		if i%50 == 0 {
+			clk.Advance(time.Minute)
+		}
+	}
+	got, err := c.ListIssues(context.Background(), github.IssueFilter{})
+	require.NoError(t, err)
+	require.Len(t, got, 150)
+	assert.Equal(t, 150, got[0].Number)
+	assert.Equal(t, 1, got[149].Number)
+	assert.Equal(t, 2, s.Stats().Routes["GET /repos/{owner}/{repo}/issues"], "two pages of 100")
+}
