@@ -118,7 +118,17 @@ func (a *app) evidenceRoot() string {
 }
 
 // rotator is the hook to the rotate command (branch i10-rotate): it returns nil until that
-// command exists, and then runs it on the environment and hands back its proof.
+// command is merged. Wiring it is this function: run rotate.Run on the environment (its
+// configured secrets, the deploy trigger, reason "incident <id>", the old credential from
+// the environment's token-env or password-env, the runner's mask) and map its report:
+//
+//	rep, err := rotate.Run(ctx, client, req)
+//	if err != nil { return nil, err }
+//	return &incident.RotationProof{Done: rep.Passed(), ProvenAt: rep.Finished,
+//		Summary: <the secrets written, by name>, Facts: <the verification's probe results>,
+//		RunURL: runURL, Failure: rep.Problem}, nil
+//
+// The proof's time then ends the impact window when it is the last verified mitigation.
 func (a *app) rotator() incident.Rotator { return nil }
 
 // announcer is the hook to the rollback's webhooks (internal/announce, branch i9-stop): nil
