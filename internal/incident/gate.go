@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -39,6 +40,9 @@ func GateName(issue int, id string) string {
 // repository without incidents pays one REST request (usually a 304 on re-polls).
 func Requirements(ctx context.Context, api GateAPI, cfg *config.Config) ([]Requirement, error) {
 	issues, err := api.ListIssues(ctx, github.IssueFilter{State: "open"})
+	if errors.Is(err, github.ErrGone) {
+		return nil, nil // issues are disabled in the repository (410): there can be no record
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the open incident records (the gate requires their regression tests; grant the job issues: read): %w", err)
 	}

@@ -346,3 +346,20 @@ func TestImpactWindowFromARollbackByOtherTooling(t *testing.T) {
 	assert.Equal(t, fixedAt, *cl.Impact.End)
 	require.Len(t, cl.Impact.Mitigations, 1)
 }
+
+// TestRequirementsWhenIssuesCannotBeRead: issues disabled (410) means no record can exist;
+// a refused listing (403) is an error, never "no requirement".
+func TestRequirementsWhenIssuesCannotBeRead(t *testing.T) {
+	w := newWorld(t)
+	w.s.Inject(ghemu.Fault{PathPrefix: "/repos/agentme/agentme/issues", Method: "GET", Status: 410})
+	reqs, err := incident.Requirements(context.Background(), w.c, config.Default())
+	require.NoError(t, err)
+	assert.Empty(t, reqs)
+
+	w.s.ClearFaults()
+	w.s.Inject(ghemu.Fault{PathPrefix: "/repos/agentme/agentme/issues", Method: "GET", Status: 403})
+	_, err = incident.Requirements(context.Background(), w.c, config.Default())
+	require.Error(t, err)
+	assert.ErrorIs(t, err, github.ErrForbidden)
+	assert.Contains(t, err.Error(), "issues: read")
+}
