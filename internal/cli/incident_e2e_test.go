@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,8 @@ import (
 )
 
 const incidentTest = "src/gateway/bootstrap-replay.test.ts"
+
+var evidenceRow = regexp.MustCompile("\\| `[0-9a-f]{64}` \\| [0-9]+ \\|")
 
 // incidentLive is production running the release candidate, deployed by a deploy run.
 func incidentLive(w *sandbox.World) {
@@ -95,6 +98,10 @@ func TestIncidentOpenTwiceUpdatesTheSameIssue(t *testing.T) {
 	}
 	assert.Positive(t, logs, "the deploy run's job log is preserved")
 	assert.Contains(t, r.summary, "## Incident")
+	golden(t, "incident-open.md", r.summary)
+	// The evidence files hold the emulator's URLs (random port), so their sums and sizes
+	// differ per run; they are checked against the files above.
+	golden(t, "incident-open-issue.md", evidenceRow.ReplaceAllString(is.Body[:strings.Index(is.Body, "<!-- release-action:incident")], "| `SHA256` | BYTES |"))
 
 	h.clk.Advance(5 * time.Minute)
 	h.env["GITHUB_ACTOR"] = "bob"
@@ -168,6 +175,7 @@ func TestIncidentCloseComputesTheImpactWindow(t *testing.T) {
 	assert.Equal(t, "closed", is.State)
 	assert.Contains(t, is.Body, "**Impact window**")
 	assert.Contains(t, is.Body, "codes were reusable")
+	golden(t, "incident-close.md", r.summary)
 
 	// Closed: a second close is bad input.
 	r = runIncident(h, map[string]string{"action": "close", "issue": "1", "root-cause": "a", "mitigations": "b", "follow-ups": "c"})
