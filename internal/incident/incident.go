@@ -233,9 +233,7 @@ func (r *run) find(ctx context.Context) error {
 			return badInput("issue #%d is not an incident record release-action wrote (its author is %s, not %s, or it has no record marker): pass the number of the incident issue the action opened",
 				r.o.Issue, untrusted.OneLine(is.Author, 60), me)
 		}
-		if r.o.Action != ActionOpen && rec.Environment != r.o.Environment && r.o.Environment != "production" {
-			return badInput("issue #%d is the incident of %s, not %s", r.o.Issue, rec.Environment, r.o.Environment)
-		}
+		// The record's environment wins over the environment input (which has a default).
 		r.issue, r.rec = &is, rec
 		r.o.Environment = rec.Environment
 		return nil
