@@ -2,15 +2,16 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/incident"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/summary"
 )
@@ -36,15 +37,19 @@ var incidentInputs = []input{
 	{name: "evidence-dir", help: "incident - where the evidence bundle is written (default the workspace, GITHUB_WORKSPACE)"},
 }
 
+// incidentOutputs are the incident's outputs besides result and report.
+var incidentOutputs = []string{"issue-number", "issue-url", "evidence-path", "impact-window-start", "impact-window-end"}
+
 func incidentCommand() *command {
 	return &command{
 		name:    "incident",
 		summary: "keep the runbook's incident checklist (section 5) as one GitHub issue: open, update, close",
 		inputs:  incidentInputs,
-		run: func(ctx context.Context, a *app) int {
+		outputs: incidentOutputs,
+		run: func(ctx context.Context, a *app) error {
 			p, err := a.incidentParams()
 			if err != nil {
-				return a.fail(exitCode(err), err)
+				return err
 			}
 			return a.runIncident(ctx, p)
 		},
@@ -60,13 +65,13 @@ type incidentParams struct {
 
 func (a *app) incidentParams() (incidentParams, error) {
 	var p incidentParams
-	gh, err := readGitHubContext(a.env.Getenv, a.in.str("repository"))
+	gh, err := a.githubContext()
 	if err != nil {
 		return p, err
 	}
 	p.gh, p.token = gh, a.in.str("token")
 	if p.token == "" {
-		return p, badInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
+		return p, outcome.BadInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -160,15 +165,15 @@ type IncidentReport struct {
 	Command    string           `json:"command"`
 	Version    string           `json:"version"`
 	Repository string           `json:"repository"`
-	Result     string           `json:"result"`
+	Result     outcome.Verdict  `json:"result"`
 	Incident   *incident.Result `json:"incident"`
 	Cost       github.Cost      `json:"api_cost"`
 }
 
-func (a *app) runIncident(ctx context.Context, p incidentParams) int {
+func (a *app) runIncident(ctx context.Context, p incidentParams) error {
 	client, err := a.newClient(p.gh, p.token)
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return err
 	}
 	o := p.o
 	o.Actor = p.gh.Actor
@@ -180,11 +185,7 @@ func (a *app) runIncident(ctx context.Context, p incidentParams) int {
 	res, err := incident.Run(ctx, client, o)
 	a.runner.EndGroup()
 	if err != nil {
-		if errors.Is(err, incident.ErrBadInput) {
-			return a.fail(ExitBadInput, badInput(err))
-		}
-		e := classify(err, "incident "+o.Action)
-		return a.fail(exitCode(e), e)
+		return environment.Classify(err, "incident "+o.Action)
 	}
 	md := incident.Summary(res) + "\n" + summary.Cost(client.Cost()) + "\n"
 	extra := map[string]string{"issue-number": strconv.Itoa(res.Issue), "issue-url": res.IssueURL, "evidence-path": res.EvidencePath}
@@ -201,10 +202,10 @@ func (a *app) runIncident(ctx context.Context, p incidentParams) int {
 	}
 	if res.Verdict != incident.VerdictPass {
 		a.runner.Error(res.Reason, actions.Annotation{Title: "Incident"})
-		return ExitFailed
+		return outcome.Decided(outcome.Fail, res.Reason)
 	}
 	a.runner.Infof("%s: %s", res.Reason, res.IssueURL)
-	return ExitOK
+	return nil
 }
 
 // incidentWriter makes the rollback's incident issue the environment's incident record.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/environment"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -15,19 +17,16 @@ import (
 const sandboxActor = "sandbox-oncall"
 
 // runSandboxSteps runs a multi-step scenario (Command "incident") against one world: each
-// step's command with its inputs, in order, through the same code as the action. A step
-// whose result is not the one the scenario expects fails the sandbox.
-func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandbox.World, gp gateParams, clk *clock.Virtual) int {
+// step's command with its inputs, in order, through the same code as the action. Each
+// step's end is reported as it would be in its own job; a step whose result is not the
+// one the scenario expects fails the sandbox.
+func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandbox.World, gp gateParams, clk *clock.Virtual) error {
 	gp.gh.Actor = sandboxActor
-	getenv := a.env.Getenv
-	a.env.Getenv = func(k string) string { // the rollback step reads its actor from the environment
-		if k == "GITHUB_ACTOR" {
-			return sandboxActor
-		}
-		return getenv(k)
-	}
-	code := ExitOK
+	var err error
 	for i, st := range sc.Steps {
+		if i > 0 {
+			a.exit(err)
+		}
 		clk.Advance(st.After)
 		if st.Before != nil {
 			st.Before(w)
@@ -44,32 +43,30 @@ func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandb
 		a.in = in
 		switch st.Command {
 		case "incident":
-			o, err := a.incidentOptions(w.Config)
-			if err != nil {
-				return a.fail(exitCode(err), err)
+			o, oerr := a.incidentOptions(w.Config)
+			if oerr != nil {
+				return oerr
 			}
-			code = a.runIncident(ctx, incidentParams{gh: gp.gh, token: sandboxToken, o: o})
+			err = a.runIncident(ctx, incidentParams{gh: gp.gh, token: sandboxToken, o: o})
 		case "rollback":
-			if err := a.checkCredentials(w.Config); err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			code = a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: "production",
-				reason: st.Inputs["reason"], openIssue: st.Inputs["open-issue"] == "true", label: "incident"})
+			err = a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, req: environment.RollbackRequest{
+				Environment: "production", Reason: st.Inputs["reason"], OpenIssue: st.Inputs["open-issue"] == "true", IssueLabel: "incident"}})
 		case "gate":
 			g := gp
 			g.cfg = w.Config
-			code = a.runGate(ctx, g)
+			err = a.runGate(ctx, g)
 		default:
-			return a.fail(ExitBadInput, fmt.Errorf("sandbox scenario %s: step %d runs unknown command %q", sc.Name, i+1, st.Command))
+			return outcome.BadInputf("sandbox scenario %s: step %d runs unknown command %q", sc.Name, i+1, st.Command)
 		}
 		want := ExitOK
 		if st.Want == "fail" {
 			want = ExitFailed
 		}
-		if code != want {
-			a.runner.Error(fmt.Sprintf("sandbox scenario %s: step %d (%s) was expected to %s but exited %d", sc.Name, i+1, st.Command, st.Want, code),
-				actions.Annotation{Title: "Sandbox"})
-			return ExitFailed
+		if code := exitCode(err); code != want {
+			a.exit(err)
+			msg := fmt.Sprintf("sandbox scenario %s: step %d (%s) was expected to %s but exited %d", sc.Name, i+1, st.Command, st.Want, code)
+			a.runner.Error(msg, actions.Annotation{Title: "Sandbox"})
+			return outcome.Decided(outcome.Fail, msg)
 		}
 	}
 	if len(w.GitHub.Issues()) > 0 {
@@ -85,7 +82,7 @@ func (a *app) runSandboxSteps(ctx context.Context, sc sandbox.Scenario, w *sandb
 			a.runner.Infof("%s", l)
 		}
 	}
-	return code
+	return err
 }
 
 // sandboxEvidenceDir gives the sandbox's incident records (incident and rollback scenarios)

@@ -24,6 +24,7 @@ import (
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
@@ -41,12 +42,10 @@ type API interface {
 	ListRunsBetween(ctx context.Context, from, to time.Time) ([]github.RunRecord, error)
 }
 
-// ErrBadInput marks a request the caller must fix.
-var ErrBadInput = errors.New("invalid incident request")
+// ErrBadInput marks a request the caller must fix (outcome's one sentinel).
+var ErrBadInput = outcome.ErrBadInput
 
-func badInput(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, a...))
-}
+func badInput(format string, a ...any) error { return outcome.BadInputf(format, a...) }
 
 // Actions.
 const (
@@ -57,8 +56,8 @@ const (
 
 // Verdicts.
 const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
+	VerdictPass = outcome.Pass
+	VerdictFail = outcome.Fail
 )
 
 // DefaultLabel labels every incident issue (plus severity:<value>).
@@ -115,7 +114,7 @@ type Options struct {
 
 // Result of an incident run; its JSON field names are stable (the report output).
 type Result struct {
-	Verdict  string          `json:"verdict"`
+	Verdict  outcome.Verdict `json:"verdict"`
 	Reason   string          `json:"reason"`
 	Action   string          `json:"action"`
 	ID       string          `json:"id"`
