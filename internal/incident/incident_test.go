@@ -107,7 +107,7 @@ func TestOpenUpdateClose(t *testing.T) {
 	body := issues[0].Body
 	for _, want := range []string{"- [x] **1. Classify severity**", "`active-exploit`", "@alice", "- [x] **2. Preserve logs and timestamps**",
 		"- [ ] **3. Rotate", "**pending**", "`/api/bootstrap/*`", "`/tools/invoke`", "- [ ] **4. Disable high-risk endpoints**",
-		"`src/gateway/bootstrap-replay.test.ts`", "Security Gate / hardening / Security regression tests",
+		"`src/gateway/bootstrap-replay.test.ts`", "job `hardening`, step `Security regression tests`",
 		"deployment " + itoa(badID) + " of v1.1.0", "deploy run", "### Evidence bundle", "<!-- release-action:incident v1 "} {
 		assert.Contains(t, body, want)
 	}

@@ -224,9 +224,9 @@ func itemFacts(rec *Record, k string, cfg *config.Config) string {
 			ts = append(ts, markdown.Code(t))
 		}
 		tg := TestsGate(cfg)
-		where := markdown.Escape(tg.Workflow + " / " + tg.Job)
+		where := "workflow " + markdown.Code(tg.Workflow) + ", job " + markdown.Code(tg.Job)
 		if tg.Step != "" {
-			where += " / " + markdown.Escape(tg.Step)
+			where += ", step " + markdown.Code(tg.Step)
 		}
 		s := "the release gate requires " + strings.Join(ts, ", ") + " to be proven run and passed in " + where
 		if rec.Closure == nil {
