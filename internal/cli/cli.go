@@ -99,6 +99,8 @@ type app struct {
 	channelTimeout time.Duration
 	// pollInterval is how often deploy runs are checked (0: deploy's default).
 	pollInterval time.Duration
+	// evidenceDir, when set, is where incident evidence goes (the sandbox's temp directory).
+	evidenceDir string
 	// secretStore reads and masks the credentials the configuration names, once per value.
 	secretStore *environment.Secrets
 	// readOnly: a dry run; every GitHub client is built read-only (plan.go).
@@ -111,6 +113,8 @@ func commands() []*command {
 		releaseCommand(),
 		rollbackCommand(),
 		rotateCommand(),
+
+		incidentCommand(),
 		monitorCommand(),
 		smokeCommand(),
 		configCommand(),

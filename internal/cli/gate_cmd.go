@@ -193,6 +193,14 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	}
 
 	r.Group("Pre-release gates")
+	if p.cfg, err = a.incidentGates(ctx, client, p.cfg); err != nil { // incident_cmd.go
+		r.EndGroup()
+		e := environment.Classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
+		if checkRunID != 0 {
+			a.completeCheckRun(client, p, sha, checkRunID, "", "The gate could not decide: "+markdown.Escape(a.runner.Redact(err.Error())))
+		}
+		return e
+	}
 	res, err := gate.Run(ctx, client, a.gateOptions(p, sha, checkRunID))
 	r.EndGroup()
 	if err != nil {

@@ -68,6 +68,7 @@ func newHarness(t *testing.T, setup func(*ghemu.Server), opts ...func(*ghemu.Opt
 		"GITHUB_RUN_ATTEMPT":  "1",
 		"GITHUB_JOB":          "release-gate",
 		"RUNNER_NAME":         "GitHub Actions 9",
+		"GITHUB_WORKSPACE":    filepath.Join(dir, "workspace"),
 		"INPUT_COMMAND":       "gate",
 		"INPUT_TOKEN":         knownToken,
 		"INPUT_CONFIG":        filepath.Join(dir, "no-such-config.yml"),

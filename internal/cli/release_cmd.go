@@ -150,9 +150,13 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) error {
 		}
 		return environment.Classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
 	}
+	gp := p.gateParams
+	if gp.cfg, err = a.incidentGates(ctx, client, gp.cfg); err != nil { // incident_cmd.go
+		return environment.Classify(err, "release "+sha)
+	}
 	res, err := a.service(p.cfg, client, p.gh).Release(ctx, environment.ReleaseRequest{
 		SHA:         sha,
-		Gate:        a.gateOptions(p.gateParams, sha, 0),
+		Gate:        a.gateOptions(gp, sha, 0),
 		Tag:         p.tag,
 		Force:       p.force,
 		ForceWindow: p.forceWindow,

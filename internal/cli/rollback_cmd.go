@@ -25,7 +25,7 @@ var rollbackInputs = []input{
 
 // rollbackOutputNames are the rollback's outputs besides result and report (rollbackOutputs
 // writes them).
-var rollbackOutputNames = []string{"tag", "sha", "deployment-id", "environment-url", "issue-url"}
+var rollbackOutputNames = []string{"tag", "sha", "deployment-id", "environment-url", "issue-url", "evidence-path"}
 
 func rollbackCommand() *command {
 	return &command{
@@ -92,6 +92,9 @@ func (a *app) runRollback(ctx context.Context, p rollbackParams) error {
 	client, err := a.newClient(gh, p.token)
 	if err != nil {
 		return err
+	}
+	if p.req.OpenIssue { // the issue is the environment's incident record: incident_cmd.go
+		p.req.Incident = a.incidentWriter(client, p.cfg, p.req.Environment, p.req.IssueLabel, gh.Actor)
 	}
 	a.runner.Group("Rollback " + p.req.Environment)
 	res, err := a.service(p.cfg, client, gh).Rollback(ctx, p.req)

@@ -78,7 +78,11 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 	issues := h.emu.Issues()
 	require.Len(t, issues, 1)
 	assert.Contains(t, issues[0].Labels, "incident")
-	assert.Contains(t, issues[0].Body, "Root cause")
+	// The rollback's issue is the incident record (internal/incident): unclassified,
+	// with the rollback in its timeline and the record's marker.
+	assert.Contains(t, issues[0].Body, "rollback of production to v2026.2.8 validated")
+	assert.Contains(t, issues[0].Body, "<!-- release-action:incident v1 ")
+	assert.Equal(t, "Incident (unclassified): production", issues[0].Title)
 	assert.Contains(t, r.summary, "Impact window")
 	r.noGatewaySecret(t)
 	golden(t, "rollback-last-known-good.md", r.summary)

@@ -25,7 +25,7 @@ func sandboxCommand() *command {
 		name:    "sandbox",
 		summary: "run the release (or one gate scenario) against the built-in emulators: no token, no network, virtual time",
 		// The sandbox runs the gate, release, rollback or monitor and writes their outputs.
-		outputs: slices.Concat(gateOutputs, releaseOutputs, rollbackOutputNames),
+		outputs: slices.Concat(gateOutputs, releaseOutputs, rollbackOutputNames, incidentOutputs),
 		inputs: []input{
 			{name: "scenario", def: "release", help: "the Agent Me scenario to run; 'list' shows them all"},
 			{name: "config", help: "configuration file for gate scenarios (default: the built-in Agent Me defaults, whatever the working directory holds)"},
@@ -69,6 +69,7 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 	defer emu.Close()
 
 	a.env.Clock = clk
+	defer a.sandboxEvidenceDir()() // sandbox_incident.go
 	a.elapsed = func() string { return "+" + clk.Now().Sub(start).Round(time.Second).String() }
 	a.runner.Protect(sandboxToken)
 	a.runner.Infof("Sandbox scenario %s: %s", sc.Name, sc.Description)
@@ -114,6 +115,8 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 		return err
 	}
 	switch sc.Command {
+	case "incident":
+		return a.runSandboxSteps(ctx, sc, w, gp, clk) // sandbox_incident.go
 	case "rollback":
 		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, req: environment.RollbackRequest{
 			Environment: "production", Reason: "sandbox: severe regression reported by on-call", OpenIssue: true, IssueLabel: "incident"}})

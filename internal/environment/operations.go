@@ -151,6 +151,9 @@ type RollbackRequest struct {
 	// OpenIssue opens an incident issue labelled IssueLabel ("": rollback's default).
 	OpenIssue  bool
 	IssueLabel string
+	// Incident writes that issue as the environment's incident record (the incident
+	// package, wired by the CLI); nil: rollback's own note.
+	Incident func(ctx context.Context, res *rollback.Result) (number int, url string, err error)
 }
 
 // Rollback reverts the environment, re-runs its smoke subset and marks the bad
@@ -165,7 +168,7 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (*rollback.
 		Smoke: func(ctx context.Context, env config.Environment, probes []string) (*smoke.Report, error) {
 			return s.Smoke(ctx, SmokeRequest{Env: env, Probes: probes})
 		},
-		OpenIssue: req.OpenIssue, IssueLabel: req.IssueLabel, RunURL: s.o.RunURL,
+		OpenIssue: req.OpenIssue, IssueLabel: req.IssueLabel, RunURL: s.o.RunURL, Incident: req.Incident,
 		Clock: s.o.Clock, Progress: s.o.Progress, PollInterval: s.o.PollInterval,
 	})
 	if err != nil {

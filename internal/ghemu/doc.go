@@ -136,7 +136,13 @@
 //     default Deploy handler calls; a custom OnDispatch/OnDeployment handler calls
 //     DeployJobs itself to honour it.
 //   - Issues: labels are names or {"name"} objects; unknown ones are created (color
-//     ededed); a known label keeps its first spelling.
+//     ededed); a known label keeps its first spelling. Issues and comments made through
+//     the API are written by the token's identity (Options.TokenLogin, default
+//     github-actions[bot]); AddIssue seeds issues written by anyone else. Listing
+//     filters by state, labels (all of them), creator and since; PATCH edits title,
+//     body, labels, state and state_reason. GraphQL's viewer is the token's identity;
+//     GET /user answers 403 "Resource not accessible by integration" to a bot, as GitHub
+//     does for an installation token.
 //
 // State lives in one mutex-protected world struct and REST endpoints in one route
 // table (restRoutes); OnDispatch and OnDeployment handlers run without the lock.

@@ -374,12 +374,13 @@ type labelState struct {
 }
 
 type issueState struct {
-	id        int64
-	number    int
-	title     string
-	body      *string
-	labels    []*labelState
-	createdAt time.Time
+	id         int64
+	number     int
+	title      string
+	body       *string
+	labels     []*labelState
+	createdAt  time.Time
+	issueExtra // author, state, edits and comments: issues_incident.go
 }
 
 type labelJSON struct {
@@ -428,6 +429,7 @@ func (c *rc) issueJSON(is *issueState) issueJSON {
 		HTMLURL: c.u.html + "/issues/" + strconv.Itoa(is.number), Number: is.number, State: "open", Title: is.title,
 		Body: is.body, User: botUser, Labels: []labelJSON{}, Assignees: []ownerJSON{}, CreatedAt: ts(is.createdAt),
 		UpdatedAt: ts(is.createdAt), AuthorAssociation: "NONE"}
+	is.issueExtra.fill(&out)
 	for _, l := range is.labels {
 		out.Labels = append(out.Labels, labelJSON{ID: l.id, NodeID: nodeID("LA", l.id),
 			URL: c.u.repo + "/labels/" + escapePath(l.name), Name: l.name, Color: l.color})
@@ -483,7 +485,7 @@ func createIssue(c *rc) reply {
 		}
 	}
 	is := &issueState{id: c.w.newID(idIssue), number: len(c.w.issues) + 1, title: title, body: in.Body,
-		labels: labels, createdAt: c.now.Truncate(time.Second)}
+		labels: labels, createdAt: c.now.Truncate(time.Second), issueExtra: c.s.apiAuthor()}
 	c.w.issues = append(c.w.issues, is)
 	rep := jsonReply(http.StatusCreated, c.issueJSON(is))
 	rep.header = http.Header{"Location": {c.u.repo + "/issues/" + strconv.Itoa(is.number)}}
@@ -505,6 +507,7 @@ type Issue struct {
 	Body      string
 	Labels    []string
 	CreatedAt time.Time
+	IssueFacts
 }
 
 // Issues returns the issues, by number.
@@ -514,6 +517,7 @@ func (s *Server) Issues() []Issue {
 	out := []Issue{}
 	for _, is := range w.issues {
 		x := Issue{Number: is.number, Title: is.title, CreatedAt: is.createdAt, Labels: []string{}}
+		is.issueExtra.export(&x)
 		if is.body != nil {
 			x.Body = *is.body
 		}

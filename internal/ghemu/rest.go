@@ -74,6 +74,13 @@ func (s *Server) restRoutes() []route {
 		mkRoute("PUT", R+"/actions/secrets/{name}", putRepoSecret),
 		mkRoute("GET", R+"/environments/{environment}/secrets/public-key", getEnvSecretsKey),
 		mkRoute("PUT", R+"/environments/{environment}/secrets/{name}", putEnvSecret),
+
+		// incident records: issues_incident.go
+		mkRoute("GET", R+"/issues", listIssues),
+		mkRoute("PATCH", R+"/issues/{number}", editIssue),
+		mkRoute("GET", R+"/issues/{number}/comments", listIssueComments),
+		mkRoute("POST", R+"/issues/{number}/comments", createIssueComment),
+		mkRoute("GET", "/user", getUser),
 	}
 }
 

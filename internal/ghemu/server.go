@@ -53,6 +53,10 @@ type Options struct {
 	// run created with GITHUB_TOKEN (which run's suite it joins is not documented). It then
 	// counts in that suite's status but is no job of the run. Default: a suite of its own.
 	CheckRunSuiteOf string
+	// TokenLogin is who the token is: the author of issues and comments the API creates,
+	// GraphQL's viewer, and GET /user. Default "github-actions[bot]" (GITHUB_TOKEN), for
+	// which GET /user answers 403 as GitHub does for an installation token.
+	TokenLogin string
 }
 
 // Server is the emulator. All methods are safe for concurrent use.

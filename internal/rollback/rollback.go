@@ -273,6 +273,16 @@ func (r *runner) finish(ctx context.Context, err error) (*Result, error) {
 
 func (r *runner) openIssue(ctx context.Context) {
 	res := r.res
+	if r.o.Incident != nil {
+		n, u, err := r.o.Incident(ctx, res)
+		if err != nil {
+			r.warn("writing the incident record failed: %v; post the incident note from the step summary by hand", err)
+			return
+		}
+		res.IssueURL, res.IssueNumber = u, n
+		r.say("incident record #%d %s", n, u)
+		return
+	}
 	label := cmp.Or(strings.TrimSpace(r.o.IssueLabel), DefaultIssueLabel)
 	title := fmt.Sprintf("Incident: %s rolled back from %s to %s", r.env.Name, r.fromText(), untrusted.Clean(res.To.Tag))
 	if res.Verdict != outcome.Pass {

@@ -86,6 +86,10 @@ type Options struct {
 	// "incident").
 	OpenIssue  bool
 	IssueLabel string
+	// Incident, when set, writes the incident issue instead of the skeleton: the incident
+	// package keeps one record per incident, so the rollback's issue is that same record
+	// (the CLI wires it). It returns the issue's number and URL.
+	Incident func(ctx context.Context, res *Result) (number int, url string, err error)
 	// RunURL is this workflow run: in the payload, statuses and the incident note.
 	RunURL string
 	Clock  clock.Clock

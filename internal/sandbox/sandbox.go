@@ -42,6 +42,23 @@ type Scenario struct {
 	Between func(w *World)
 	// Start is the scenario's virtual start time (zero: Start).
 	Start time.Time
+	// Steps, for Command "incident", are the commands the scenario runs in order against
+	// one world (SetupWorld): incident actions, rollbacks and gates.
+	Steps []Step
+}
+
+// Step is one command of a multi-step scenario.
+type Step struct {
+	// Command is incident, gate or rollback.
+	Command string
+	// Inputs are the command's inputs, by name (as the action's with: block).
+	Inputs map[string]string
+	// After advances virtual time before the step.
+	After time.Duration
+	// Before changes the world before the step (a new Security Gate run, say).
+	Before func(w *World)
+	// Want is the step's expected result.
+	Want string
 }
 
 // Scenarios lists every scenario, sorted by name.
@@ -147,6 +164,8 @@ func Scenarios() []Scenario {
 	}
 	list = append(list, releaseScenarios()...)
 	list = append(list, rotateScenarios()...)
+
+	list = append(list, incidentScenarios()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	return list
 }
