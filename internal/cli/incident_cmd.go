@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/agentme/release-action/internal/incident"
 	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rollback"
+	"github.com/agentme/release-action/internal/rotate"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -104,12 +106,8 @@ func (a *app) incidentOptions(cfg *config.Config) (incident.Options, error) {
 		o.EvidenceRoot = a.evidenceRoot()
 	}
 	if rotate {
-		o.Rotate = a.rotator()
-		if o.Rotate == nil {
-			o.RotateUnavailable = "this build has no rotate command yet: rotate by hand (runbook section 4) and tick rotate"
-			a.runner.Warning("rotate: true, but this build has no rotate command yet: checklist item 3 stays pending; rotate the gateway token or password and the bootstrap secret by hand (runbook section 4), then update the incident with tick: rotate",
-				actions.Annotation{Title: "release-action incident"})
-		}
+		// Set for real once the client exists (runIncident); non-nil marks the wish.
+		o.Rotate = func(context.Context, string) (*incident.RotationProof, error) { return nil, nil }
 	}
 	return o, nil
 }
@@ -122,19 +120,54 @@ func (a *app) evidenceRoot() string {
 	return a.env.Getenv("GITHUB_WORKSPACE")
 }
 
-// rotator is the hook to the rotate command (branch i10-rotate): it returns nil until that
-// command is merged. Wiring it is this function: run rotate.Run on the environment (its
-// configured secrets, the deploy trigger, reason "incident <id>", the old credential from
-// the environment's token-env or password-env, the runner's mask) and map its report:
-//
-//	rep, err := rotate.Run(ctx, client, req)
-//	if err != nil { return nil, err }
-//	return &incident.RotationProof{Done: rep.Passed(), ProvenAt: rep.Finished,
-//		Summary: <the secrets written, by name>, Facts: <the verification's probe results>,
-//		RunURL: runURL, Failure: rep.Problem}, nil
-//
-// The proof's time then ends the impact window when it is the last verified mitigation.
-func (a *app) rotator() incident.Rotator { return nil }
+// rotator runs the rotate command as checklist item 3 (runbook 5.3: "Rotate
+// token/password and bootstrap secret"): the environment's configured credential, and its
+// dedicated bootstrap secret when the configuration names one, through the same
+// environment service and proof as `command: rotate`. The proof's time can end the
+// impact window.
+func (a *app) rotator(client *github.Client, cfg *config.Config, gh ghContext, reason string) incident.Rotator {
+	return func(ctx context.Context, envName string) (*incident.RotationProof, error) {
+		svc := a.service(cfg, client, gh)
+		env, err := svc.Find(envName)
+		if err != nil {
+			return nil, err
+		}
+		bootstrap := env.Secrets != nil && env.Secrets.Bootstrap != ""
+		// AddMask, not Protect: the new value is born inside the action (see rotate).
+		rep, err := svc.Rotate(ctx, environment.RotateRequest{Env: env, BootstrapSecret: bootstrap, Reason: reason, Mask: a.runner.AddMask})
+		if err != nil {
+			return nil, err
+		}
+		what := "gateway " + rep.Kind
+		if rep.BootstrapSecret {
+			what += " and bootstrap secret"
+		}
+		proof := &incident.RotationProof{Done: rep.Passed(), ProvenAt: rep.Finished, Summary: what, RunURL: gh.runURL(), Failure: rep.Problem}
+		if rep.Passed() {
+			at := rep.Finished.UTC().Format("15:04:05 UTC")
+			proof.Facts = []string{
+				"new " + rep.Kind + " written to " + secretNames(rep.Secrets) + " and in force after the redeploy",
+				"old " + rep.Kind + " refused on connect and on /tools/invoke at " + at,
+				"bootstrap code made before the rotation refused at " + at,
+			}
+		}
+		return proof, nil
+	}
+}
+
+// secretNames lists the secrets a rotation wrote, by name.
+func secretNames(ws []rotate.SecretWrite) string {
+	var names []string
+	for _, w := range ws {
+		if w.Written {
+			names = append(names, w.Name)
+		}
+	}
+	if len(names) == 0 {
+		return "no secret"
+	}
+	return strings.Join(names, ", ")
+}
 
 // announcer is the hook to the rollback's webhooks (internal/announce, branch i9-stop): nil
 // until that package exists.
@@ -181,6 +214,9 @@ func (a *app) runIncident(ctx context.Context, p incidentParams) error {
 		o.Actor = a.env.Getenv("USER")
 	}
 	o.RunURL, o.Clock, o.Progress, o.Announce = p.gh.runURL(), a.env.Clock, a.progress, a.announcer()
+	if o.Rotate != nil {
+		o.Rotate = a.rotator(client, o.Config, p.gh, "incident response: "+cmp.Or(o.Summary, "credentials presumed leaked"))
+	}
 	a.runner.Group("Incident " + o.Action)
 	res, err := incident.Run(ctx, client, o)
 	a.runner.EndGroup()

@@ -1,8 +1,10 @@
 package sandbox
 
 import (
+	"strconv"
 	"time"
 
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/ghemu"
 )
 
@@ -22,9 +24,17 @@ func incidentWorld(w *World) {
 	HealOnRollback(w)
 }
 
-func openInputs(tests string) map[string]string {
+// incidentRotateWorld is incidentWorld whose production names the secret its deploy
+// workflow reads, so the incident's rotation (checklist item 3) can write and prove it.
+func incidentRotateWorld(w *World) {
+	incidentWorld(w)
+	w.Config.Environments[1].Secrets = &config.Secrets{Token: ProductionTokenSecret, Scope: config.SecretScopeRepository}
+	WireSecretsDeploy(w)
+}
+
+func openInputs(tests string, rotate bool) map[string]string {
 	return map[string]string{"action": "open", "severity": "active-exploit", "environment": "production",
-		"summary": "bootstrap codes replayed from 203.0.113.9", "rotate": "true", "regression-tests": tests}
+		"summary": "bootstrap codes replayed from 203.0.113.9", "rotate": strconv.FormatBool(rotate), "regression-tests": tests}
 }
 
 func incidentScenarios() []Scenario {
@@ -37,11 +47,11 @@ func incidentScenarios() []Scenario {
 			Name: "incident-open",
 			Description: "an active exploit of production's bootstrap exchange: the incident record is opened with the runbook 5 checklist, " +
 				"a timeline from the deployment records, the evidence bundle with sha256 sums, and the regression test the gate will require; " +
-				"run twice, it updates the same issue. Rotation is asked for: without the rotate command in this build, item 3 says it is pending",
-			Command: "incident", Want: "pass", SetupWorld: incidentWorld,
+				"run twice, it updates the same issue. Rotation is asked for: production's token is rotated and proven (item 3 done, the proof's time recorded)",
+			Command: "incident", Want: "pass", SetupWorld: incidentRotateWorld,
 			Steps: []Step{
-				{Command: "incident", After: 40 * time.Minute, Inputs: openInputs(IncidentTest), Want: "pass"},
-				{Command: "incident", After: 5 * time.Minute, Inputs: openInputs(""), Want: "pass"},
+				{Command: "incident", After: 40 * time.Minute, Inputs: openInputs(IncidentTest, true), Want: "pass"},
+				{Command: "incident", After: 5 * time.Minute, Inputs: openInputs("", true), Want: "pass"},
 				{Command: "incident", After: 10 * time.Minute, Inputs: map[string]string{"action": "update", "tick": "endpoints",
 					"note": "/api/bootstrap/* and /tools/invoke blocked at the edge proxy"}, Want: "pass"},
 			},
@@ -52,7 +62,7 @@ func incidentScenarios() []Scenario {
 				"and close computes the impact window from the records: from the candidate's deployment to the rollback's validation",
 			Command: "incident", Want: "pass", SetupWorld: incidentWorld,
 			Steps: []Step{
-				{Command: "incident", After: 40 * time.Minute, Inputs: openInputs(IncidentTest), Want: "pass"},
+				{Command: "incident", After: 40 * time.Minute, Inputs: openInputs(IncidentTest, false), Want: "pass"},
 				{Command: "rollback", After: 5 * time.Minute, Inputs: map[string]string{"reason": "incident: bootstrap codes replayed", "open-issue": "true"}, Want: "pass"},
 				{Command: "incident", After: time.Hour, Inputs: closeInputs, Want: "pass"},
 			},
@@ -63,7 +73,7 @@ func incidentScenarios() []Scenario {
 				"so the gate fails; a Security Gate re-run that ran and passed it lets the gate pass",
 			Command: "incident", Want: "pass", SetupWorld: incidentWorld,
 			Steps: []Step{
-				{Command: "incident", After: 40 * time.Minute, Inputs: openInputs(IncidentTest), Want: "pass"},
+				{Command: "incident", After: 40 * time.Minute, Inputs: openInputs(IncidentTest, false), Want: "pass"},
 				{Command: "gate", After: time.Minute, Want: "fail"},
 				{Command: "gate", After: 10 * time.Minute, Want: "pass", Before: func(w *World) {
 					w.GitHub.AddRun(ghemu.WorkflowSecurityGate, Candidate, "workflow_dispatch", ghemu.SecurityGateJob(ghemu.SecurityGateOptions{
