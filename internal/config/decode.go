@@ -58,7 +58,7 @@ const maxDepth = 100
 
 // Keys allowed at each place, in the order the documentation lists them.
 var (
-	topKeys         = []string{"gates", "policy", "tags", "deploy", "environments", "owners"}
+	topKeys         = []string{"gates", "policy", "tags", "deploy", "environments", "owners", "rollback", "announce"}
 	gateKeys        = []string{"name", "check", "workflow", "dispatch", "inputs", "tests"}
 	testsKeys       = []string{"workflow", "job", "step", "files", "junit-artifact", "reporter"}
 	policyKeys      = []string{"skipped", "neutral", "timeout", "appear-timeout", "fail-fast", "ignore"}
@@ -582,6 +582,10 @@ func (d *decoder) config(body ast.Node, c *Config) {
 					d.str(p, v, &c.Owners.OnCall)
 				}
 			})
+		case "rollback":
+			d.rollback(p, v, &c.Rollback)
+		case "announce":
+			d.announce(p, v, &c.Announce)
 		}
 	})
 }

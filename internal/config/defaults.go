@@ -117,6 +117,12 @@ func fill(c *Config, written map[string]pos) {
 
 	setStr(&c.Deploy.Workflow, "deploy.workflow", defaultDeployWorkflow)
 
+	if c.Rollback.StopRollout == nil {
+		c.Rollback.StopRollout = yes()
+	}
+	setDur(&c.Rollback.StopGrace, "rollback.stop-grace", Duration(DefaultStopGrace))
+	setDur(&c.Rollback.StopTimeout, "rollback.stop-timeout", Duration(DefaultStopTimeout))
+
 	for i := range c.Environments {
 		e := &c.Environments[i]
 		p := index("environments", i)

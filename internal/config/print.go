@@ -119,7 +119,7 @@ func (c *Config) tree() object {
 			owners = append(owners, f)
 		}
 	}
-	return object{
+	out := object{
 		{"gates", gates},
 		{"policy", object{
 			{"skipped", pol.Skipped},
@@ -139,7 +139,25 @@ func (c *Config) tree() object {
 		{"deploy", deploy},
 		{"environments", envs},
 		{"owners", owners},
+		{"rollback", object{
+			{"stop-rollout", c.Rollback.ShouldStopRollout()},
+			{"stop-workflows", flowList(strList(c.Rollback.StopWorkflows))},
+			{"stop-grace", c.Rollback.Grace().String()},
+			{"stop-timeout", c.Rollback.Timeout().String()},
+		}},
 	}
+	if len(c.Announce.Webhooks) > 0 {
+		var hooks []any
+		for _, w := range c.Announce.Webhooks {
+			o := object{{"env", w.Env}}
+			if w.Format != "" {
+				o = append(o, field{"format", w.Format})
+			}
+			hooks = append(hooks, o)
+		}
+		out = append(out, field{"announce", object{{"webhooks", hooks}}})
+	}
+	return out
 }
 
 func gateTree(g Gate) object {

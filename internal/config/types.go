@@ -14,6 +14,8 @@ type Config struct {
 	Deploy       Deploy        `yaml:"deploy" json:"deploy"`
 	Environments []Environment `yaml:"environments" json:"environments"`
 	Owners       Owners        `yaml:"owners" json:"owners"`
+	Rollback     Rollback      `yaml:"rollback,omitempty" json:"rollback,omitempty"`
+	Announce     Announce      `yaml:"announce,omitempty" json:"announce,omitempty"`
 }
 
 // Gate is one pre-release gate. Exactly one of Check, Workflow (without Tests) or Tests is
