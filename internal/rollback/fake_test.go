@@ -386,3 +386,42 @@ func testConfig() *config.Config {
 	}
 	return c
 }
+
+// ListRunsByStatus lists the fake's runs in that status.
+func (f *fakeGH) ListRunsByStatus(_ context.Context, status string) ([]github.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("ListRunsByStatus"); err != nil {
+		return nil, err
+	}
+	var out []github.WorkflowRun
+	for _, r := range f.runs {
+		if r.Status == status {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+// CancelWorkflowRun completes the run as cancelled at once (409 when it had completed).
+func (f *fakeGH) CancelWorkflowRun(_ context.Context, id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("CancelWorkflowRun"); err != nil {
+		return err
+	}
+	f.write("cancel run %d", id)
+	run, ok := f.runs[id]
+	if !ok {
+		return fmt.Errorf("run %d: %w", id, github.ErrNotFound)
+	}
+	if run.Status == "completed" {
+		return fmt.Errorf("run %d: %w", id, github.ErrRunCompleted)
+	}
+	run.Status, run.Conclusion = "completed", "cancelled"
+	return nil
+}
+
+func (f *fakeGH) ForceCancelWorkflowRun(_ context.Context, id int64) error {
+	return f.unexpected("ForceCancelWorkflowRun", id)
+}

@@ -119,6 +119,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	} else if err != nil {
 		return r.stop(ctx, err, r.unchanged())
 	}
+	// One rollback at a time per bad deployment: follow one already under way.
+	if d, stage, err := r.otherRollback(ctx); err != nil {
+		return r.stop(ctx, err, r.unchanged())
+	} else if d != nil {
+		return r.follow(ctx, d, stage)
+	}
 	why, err := r.findTarget(ctx)
 	if errors.Is(err, ErrBadInput) {
 		return nil, err
@@ -127,6 +133,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return r.stop(ctx, err, r.unchanged())
 	}
 	if why != "" {
+		return r.fail(ctx, why, r.unchanged())
+	}
+	// Stop the rollout only once the request is known to be good: bad input cancels nothing.
+	if why, err := r.stopRollout(ctx); err != nil {
+		return r.stop(ctx, err, "unknown: stopping the rollout failed part-way; "+r.unchanged())
+	} else if why != "" {
 		return r.fail(ctx, why, r.unchanged())
 	}
 
@@ -338,6 +350,9 @@ func (r *runner) findCurrent(ctx context.Context) error {
 		ss, err := r.statuses(ctx, d.ID)
 		if err != nil {
 			return err
+		}
+		if sha == "" && len(ss) > 0 && deploy.StageOf(ss[0]) == deploy.StageDeploying && payloadOf(d).Rollback {
+			continue // a rollback still deploying: the environment runs what it rolls back from
 		}
 		if len(ss) > 0 && isLive(deploy.StageOf(ss[0])) {
 			d := d

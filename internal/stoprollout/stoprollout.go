@@ -295,16 +295,25 @@ func (s *stopper) findRecords(ctx context.Context, active map[int64]github.Workf
 		default:
 			continue
 		}
-		open = append(open, Record{ID: d.ID, SHA: d.SHA,
-			Was: untrusted.OneLine(latest.State+": "+latest.Description, 160)})
+		var runID int64
 		for _, st := range ss {
-			if id := runOfStatus(st); id != 0 {
-				if r, ok := active[id]; ok {
-					s.add(id, r, fmt.Sprintf("deploy run of deployment %d (%s, %s)", d.ID, untrusted.ShortSHA(d.SHA), latest.State))
-				}
+			if runID = runOfStatus(st); runID != 0 {
 				break
 			}
 		}
+		if runID == 0 {
+			// Nothing here can stop a deploy that names no run (an external deployer): the
+			// record is left as it is, and the caller refuses to race it.
+			s.warn("deployment %d (%s) of %s is %s and names no workflow run: it cannot be stopped from here; stop that deploy where it runs",
+				d.ID, untrusted.ShortSHA(d.SHA), env, latest.State)
+			continue
+		}
+		if r, ok := active[runID]; ok {
+			s.add(runID, r, fmt.Sprintf("deploy run of deployment %d (%s, %s)", d.ID, untrusted.ShortSHA(d.SHA), latest.State))
+		}
+		// Its run is stopped now, or had ended without the record being told: either way
+		// the record must not go on saying the deploy runs.
+		open = append(open, Record{ID: d.ID, SHA: d.SHA, Was: untrusted.OneLine(latest.State+": "+latest.Description, 160)})
 	}
 	return open, nil
 }
