@@ -159,9 +159,9 @@ type Result struct {
 	Stop *stoprollout.Report `json:"stop,omitempty"`
 	// Followed: another rollback of the same bad deployment was under way; this one
 	// followed it and deployed nothing itself.
-	Followed *Followed `json:"followed,omitempty"`
-	Probes         []string       `json:"probes"`
-	Smoke          *smoke.Report  `json:"smoke,omitempty"`
+	Followed *Followed     `json:"followed,omitempty"`
+	Probes   []string      `json:"probes"`
+	Smoke    *smoke.Report `json:"smoke,omitempty"`
 	// Validated: the target passed its smoke probes (or has none) and was marked validated.
 	Validated bool `json:"validated"`
 	// BadMarked: the bad deployment got its "rolled back" status.
