@@ -11,6 +11,7 @@ import (
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
+	"github.com/agentme/release-action/internal/stoprollout"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -130,6 +131,7 @@ type RollbackReport struct {
 
 // rollback rolls envName back; the monitor calls it on a sustained breach.
 func (a *app) rollback(ctx context.Context, client *github.Client, cfg *config.Config, envName, to, reason, from, runURL string, openIssue bool, label string) (*rollback.Result, error) {
+	hooks := a.webhooks(cfg)
 	res, err := rollback.Run(ctx, client, rollback.Options{
 		Config: cfg, Environment: envName, To: to, Reason: reason, CurrentSHA: from,
 		Smoke: func(ctx context.Context, env config.Environment, probes []string) (*smoke.Report, error) {
@@ -137,7 +139,9 @@ func (a *app) rollback(ctx context.Context, client *github.Client, cfg *config.C
 		},
 		OpenIssue: openIssue, IssueLabel: label, RunURL: runURL,
 		Clock: a.env.Clock, Progress: a.progress, PollInterval: a.pollInterval,
+		SelfRunID: stoprollout.RunIDOfURL(runURL),
 	})
+	a.announceRollback(ctx, hooks, client.Repo().String(), res)
 	if err != nil {
 		if errors.Is(err, rollback.ErrBadInput) {
 			return res, badInput(err)

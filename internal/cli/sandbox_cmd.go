@@ -107,6 +107,7 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 		if err := a.checkCredentials(w.Config); err != nil {
 			return a.fail(ExitBadInput, err)
 		}
+		gp.gh.RunID = w.RunID // the rollback's own run, which stopping the rollout must spare
 		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: "production",
 			reason: "sandbox: severe regression reported by on-call", openIssue: true, label: "incident"})
 	case "monitor":

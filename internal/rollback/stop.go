@@ -50,10 +50,14 @@ func (r *runner) stopRollout(ctx context.Context) (why string, err error) {
 		var names []string
 		for _, id := range rep.Unstopped {
 			run := rep.Run(id)
-			names = append(names, fmt.Sprintf("run %d (%s, %s)", id, run.Why, linkOr(run.URL)))
+			asked := "a cancel"
+			if run.Forced {
+				asked = "a cancel and a force-cancel"
+			}
+			names = append(names, fmt.Sprintf("run %d (%s, %s) did not complete after %s", id, run.Why, linkOr(run.URL), asked))
 		}
-		return fmt.Sprintf("%s still not completed %s after its cancel (and a force-cancel after %s): a rollback now would race it; stop it by hand (Actions > the run > Cancel), then run the rollback again",
-			strings.Join(names, ", "), rc.Timeout(), rc.Grace()), nil
+		return fmt.Sprintf("%s within rollback.stop-timeout (%s; force-cancel after %s): a rollback now would race it; stop it by hand (Actions > the run > Cancel, or force cancel), then run the rollback again",
+			strings.Join(names, "; "), rc.Timeout(), rc.Grace()), nil
 	}
 	return "", nil
 }

@@ -145,6 +145,7 @@ func Scenarios() []Scenario {
 		list[i].Command = "gate"
 	}
 	list = append(list, releaseScenarios()...)
+	list = append(list, stopScenarios()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	return list
 }

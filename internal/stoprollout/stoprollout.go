@@ -313,7 +313,11 @@ func (s *stopper) findRecords(ctx context.Context, active map[int64]github.Workf
 		}
 		// Its run is stopped now, or had ended without the record being told: either way
 		// the record must not go on saying the deploy runs.
-		open = append(open, Record{ID: d.ID, SHA: d.SHA, Was: untrusted.OneLine(latest.State+": "+latest.Description, 160)})
+		was := latest.State
+		if latest.Description != "" {
+			was += ": " + latest.Description
+		}
+		open = append(open, Record{ID: d.ID, SHA: d.SHA, Was: untrusted.OneLine(was, 160)})
 	}
 	return open, nil
 }

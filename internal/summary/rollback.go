@@ -65,6 +65,7 @@ func Rollback(r *rollback.Result, info RollbackInfo) string {
 	}
 	b.WriteString(strings.Join(facts, " · "))
 	b.WriteString("\n\n")
+	b.WriteString(rollbackStop(r))
 
 	t := markdown.NewTable("", "Commit", "Tag", "Deployment", "State")
 	if r.From.SHA != "" {
