@@ -58,3 +58,21 @@ func (s *Server) AddDeploymentRecord(d DeploymentSpec) int64 {
 func (s *Server) RunHTMLURL(runID int64) string {
 	return fmt.Sprintf("%s/%s/%s/actions/runs/%d", s.Start(), s.opts.Owner, s.opts.Repo, runID)
 }
+
+// AddDeploymentStatus adds a status to a deployment now, as its deployer would.
+func (s *Server) AddDeploymentStatus(id int64, state, description string) {
+	if !slices.Contains(deploymentStates, state) {
+		panic(fmt.Sprintf("ghemu: AddDeploymentStatus: bad state %q", state))
+	}
+	w, now, unlock := s.lock()
+	defer unlock()
+	for _, d := range w.deployments {
+		if d.id == id {
+			d.statuses = append(d.statuses, &deploymentStatusState{id: w.newID(idDeploymentStatus), state: state,
+				description: description, environment: d.environment, autoInactive: true, createdAt: now.Truncate(time.Second)})
+			d.updatedAt = now.Truncate(time.Second)
+			return
+		}
+	}
+	panic(fmt.Sprintf("ghemu: AddDeploymentStatus: no deployment %d", id))
+}
