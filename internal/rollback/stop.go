@@ -72,6 +72,22 @@ func linkOr(u string) string {
 // otherRollback finds a rollback of the bad commit that another run is doing: its record's
 // payload says rollback_from=<bad>, its run is not this one, and it is not finished.
 func (r *runner) otherRollback(ctx context.Context) (*github.Deployment, deploy.Stage, error) {
+	self := stoprollout.RunIDOfURL(r.o.RunURL)
+	horizon := 2 * max(r.env.Timeout.D(), deploy.DefaultTimeout)
+	byOther := func(d github.Deployment) bool {
+		p := payloadOf(d)
+		other := stoprollout.RunIDOfURL(p.RunURL)
+		return other != 0 && other != self && !(self == 0 && p.RunURL == r.o.RunURL) && r.clk.Now().Sub(d.CreatedAt) <= horizon
+	}
+	// Another run's rollback that finished a moment ago is what the environment runs now:
+	// a rollback asked for without from or to would roll the rollback back. Report it.
+	if b := r.bad; b != nil && len(r.badStatuses) > 0 && strings.TrimSpace(r.o.CurrentSHA) == "" && strings.TrimSpace(r.o.To) == "" &&
+		isOurRecord(*b) && payloadOf(*b).Rollback && payloadOf(*b).RollbackFrom != "" && byOther(*b) {
+		d, stage := *b, deploy.StageOf(r.badStatuses[0])
+		r.res.From = Ref{SHA: strings.ToLower(payloadOf(d).RollbackFrom)}
+		r.bad, r.badStatuses = nil, nil // that run marked the bad record and timed the window
+		return &d, stage, nil
+	}
 	if r.res.From.SHA == "" {
 		return nil, "", nil
 	}
@@ -81,8 +97,6 @@ func (r *runner) otherRollback(ctx context.Context) (*github.Deployment, deploy.
 		return nil, "", fmt.Errorf("list the deployments of %s to find another rollback: %w", env, err)
 	}
 	sortDeployments(recs)
-	self := stoprollout.RunIDOfURL(r.o.RunURL)
-	horizon := 2 * max(r.env.Timeout.D(), deploy.DefaultTimeout)
 	for _, d := range recs {
 		if !sameEnv(d.Environment, env) || !isOurRecord(d) || !isRollbackOf(d, r.res.From.SHA) {
 			continue
@@ -90,9 +104,7 @@ func (r *runner) otherRollback(ctx context.Context) (*github.Deployment, deploy.
 		if r.clk.Now().Sub(d.CreatedAt) > horizon {
 			break // older than any rollback still running
 		}
-		p := payloadOf(d)
-		other := stoprollout.RunIDOfURL(p.RunURL)
-		if other == 0 || other == self || (self == 0 && p.RunURL == r.o.RunURL) {
+		if !byOther(d) {
 			continue // ours: an earlier attempt of this run, resumed as usual
 		}
 		ss, err := r.statuses(ctx, d.ID)

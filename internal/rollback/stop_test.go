@@ -82,3 +82,29 @@ func TestRollbackResumesOwn(t *testing.T) {
 	assert.Equal(t, own, res.To.DeploymentID, "the same record is deployed again")
 	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
 }
+
+// TestRollbackAfterOtherFinished: the monitor's rollback validated a moment before on-call's
+// rollback read the environment: the second reports it instead of rolling the rollback back.
+func TestRollbackAfterOtherFinished(t *testing.T) {
+	f := newFake(t)
+	history(f)
+	other := addOtherRollback(f, "https://github.com/agentme/agentme/actions/runs/5151", st{"success", "deployed and validated", 0})
+	res, err := Run(context.Background(), f, newOpts(f, &fakeSmoke{}))
+	require.NoError(t, err)
+	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	require.NotNil(t, res.Followed)
+	assert.Equal(t, other, res.Followed.DeploymentID)
+	assert.Equal(t, badSHA, res.From.SHA, "it reports the commit that was rolled back from")
+	assert.Empty(t, f.writes)
+
+	// Asked explicitly (from or to), the rollback does what it is told.
+	f = newFake(t)
+	history(f)
+	addOtherRollback(f, "https://github.com/agentme/agentme/actions/runs/5151", st{"success", "deployed and validated", 0})
+	o := newOpts(f, &fakeSmoke{})
+	o.To = olderTag
+	res, err = Run(context.Background(), f, o)
+	require.NoError(t, err)
+	assert.Nil(t, res.Followed)
+	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+}
