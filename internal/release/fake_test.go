@@ -372,3 +372,7 @@ func (f *fakeGH) tagsAt(sha, prefix string) []string {
 	sort.Strings(out)
 	return out
 }
+
+func (f *fakeGH) CancelWorkflowRun(_ context.Context, id int64) error {
+	return f.unexpected("CancelWorkflowRun", id)
+}
