@@ -183,8 +183,8 @@ type Result struct {
 	// Approvers are the reviewers the run waited on (GitHub does not say here who approved).
 	Approvers []string `json:"approvers,omitempty"`
 	// WindowNote says what Options.StartBy did to a run that had started (left to finish).
-	WindowNote string `json:"window_note,omitempty"`
-	Duration  Duration `json:"duration"`
+	WindowNote string   `json:"window_note,omitempty"`
+	Duration   Duration `json:"duration"`
 }
 
 // Duration is a time.Duration written as Go duration text ("1m30s") in JSON.
