@@ -447,8 +447,8 @@ func (s *stopper) mark(ctx context.Context, rec Record) {
 }
 
 var (
-	runInURL  = regexp.MustCompile(`/actions/runs/([0-9]{1,18})(?:[/?#]|$)`)
-	runInText = regexp.MustCompile(`\(run ([0-9]{1,18})\)|\brun ([0-9]{1,18}) (?:concluded|ran|was)\b`)
+	runInURL  = regexp.MustCompile(`/actions/runs/([1-9][0-9]{0,17})(?:[/?#]|$)`)
+	runInText = regexp.MustCompile(`\(run ([1-9][0-9]{0,17})\)|\brun ([1-9][0-9]{0,17}) (?:concluded|ran|was)\b`)
 )
 
 // RunIDOfURL returns the run id of a run page URL (".../actions/runs/N[/attempts/M]"), 0 if none.
