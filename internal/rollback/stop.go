@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -34,7 +35,8 @@ func (r *runner) stopRollout(ctx context.Context) (why string, err error) {
 	r.say("stopping what rolls out to %s first (runbook 3.1)", r.env.Name)
 	rep, err := stoprollout.Stop(ctx, r.gh, stoprollout.Options{
 		Environment: r.env.Name, Reason: r.reason, SelfRunID: r.o.SelfRunID,
-		Workflows: rc.StopWorkflows, Grace: rc.Grace(), Timeout: rc.Timeout(),
+		Workflows: rc.StopWorkflows, DeployWorkflow: cmp.Or(r.trigger().Workflow, deploy.DefaultWorkflow),
+		Grace: rc.Grace(), Timeout: rc.Timeout(),
 		PollInterval: r.o.StopPollInterval, LogURL: r.o.RunURL, Clock: r.clk, Progress: r.o.Progress,
 		// Another rollback is followed, never stopped; this run's own earlier attempts resume.
 		Skip: func(d github.Deployment) bool { return payloadOf(d).Rollback },

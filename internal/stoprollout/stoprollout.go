@@ -62,8 +62,13 @@ const (
 	MaxRecords = 30
 )
 
-// activeStatuses are the run statuses that mean "not completed" and may be listed.
-var activeStatuses = []string{"queued", "in_progress", "waiting", "pending", "requested"}
+// activeStatuses are the run statuses that mean "not completed" and may be listed; GitHub
+// rarely shows the optional ones, and a server that refuses them as a filter is not
+// asked again.
+var (
+	activeStatuses   = []string{"queued", "in_progress", "waiting", "pending", "requested"}
+	optionalStatuses = map[string]bool{"pending": true, "requested": true}
+)
 
 // Options of one stop.
 type Options struct {
@@ -76,6 +81,9 @@ type Options struct {
 	SelfRunID int64
 	// Workflows are names or files of workflows whose active runs are stopped too.
 	Workflows []string
+	// DeployWorkflow (name or file) finds the deploy run behind an unfinished record whose
+	// statuses name no run: its active runs of the record's commit.
+	DeployWorkflow string
 	// Skip excludes Deployment records (their runs are not stopped, their statuses kept).
 	Skip func(github.Deployment) bool
 	// Grace before a force-cancel (default 60s); Timeout of the whole stop (default 5m).
@@ -145,12 +153,13 @@ func (r *Report) Run(id int64) *Run {
 }
 
 type stopper struct {
-	gh    GitHub
-	o     Options
-	clk   clock.Clock
-	rep   *Report
-	runs  map[int64]*Run
-	order []int64
+	gh       GitHub
+	o        Options
+	clk      clock.Clock
+	rep      *Report
+	runs     map[int64]*Run
+	order    []int64
+	deployWF *github.Workflow // read once by deployRunsOf
 }
 
 // Stop finds what is rolling out to o.Environment and stops it (see the package
@@ -221,11 +230,17 @@ func (s *stopper) activeRuns(ctx context.Context) (map[int64]github.WorkflowRun,
 	out := map[int64]github.WorkflowRun{}
 	for _, st := range activeStatuses {
 		runs, err := s.gh.ListRunsByStatus(ctx, st)
+		var api *github.APIError
+		if err != nil && optionalStatuses[st] && errors.As(err, &api) && (api.StatusCode == 400 || api.StatusCode == 422) {
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("find the runs rolling out to %s: %w", s.o.Environment, err)
 		}
 		for _, r := range runs {
-			out[r.ID] = r
+			if r.Status != "completed" { // a server that ignores the filter lists every run
+				out[r.ID] = r
+			}
 		}
 	}
 	return out, nil
@@ -301,15 +316,24 @@ func (s *stopper) findRecords(ctx context.Context, active map[int64]github.Workf
 				break
 			}
 		}
+		why := fmt.Sprintf("deploy run of deployment %d (%s, %s)", d.ID, untrusted.ShortSHA(d.SHA), latest.State)
 		if runID == 0 {
-			// Nothing here can stop a deploy that names no run (an external deployer): the
-			// record is left as it is, and the caller refuses to race it.
-			s.warn("deployment %d (%s) of %s is %s and names no workflow run: it cannot be stopped from here; stop that deploy where it runs",
-				d.ID, untrusted.ShortSHA(d.SHA), env, latest.State)
-			continue
-		}
-		if r, ok := active[runID]; ok {
-			s.add(runID, r, fmt.Sprintf("deploy run of deployment %d (%s, %s)", d.ID, untrusted.ShortSHA(d.SHA), latest.State))
+			runs, err := s.deployRunsOf(ctx, d.SHA, active)
+			if err != nil {
+				return nil, err
+			}
+			if len(runs) == 0 {
+				// Nothing here can stop a deploy that names no run (an external deployer):
+				// the record is left as it is, and the caller refuses to race it.
+				s.warn("deployment %d (%s) of %s is %s and names no workflow run: it cannot be stopped from here; stop that deploy where it runs",
+					d.ID, untrusted.ShortSHA(d.SHA), env, latest.State)
+				continue
+			}
+			for _, r := range runs {
+				s.add(r.ID, r, why)
+			}
+		} else if r, ok := active[runID]; ok {
+			s.add(runID, r, why)
 		}
 		// Its run is stopped now, or had ended without the record being told: either way
 		// the record must not go on saying the deploy runs.
@@ -320,6 +344,32 @@ func (s *stopper) findRecords(ctx context.Context, active map[int64]github.Workf
 		open = append(open, Record{ID: d.ID, SHA: d.SHA, Was: untrusted.OneLine(was, 160)})
 	}
 	return open, nil
+}
+
+// deployRunsOf returns the active runs of the deploy workflow on commit sha.
+func (s *stopper) deployRunsOf(ctx context.Context, sha string, active map[int64]github.WorkflowRun) ([]github.WorkflowRun, error) {
+	if s.o.DeployWorkflow == "" || sha == "" {
+		return nil, nil
+	}
+	if s.deployWF == nil {
+		wf, err := s.gh.FindWorkflow(ctx, s.o.DeployWorkflow)
+		if errors.Is(err, github.ErrNotFound) {
+			s.deployWF = &github.Workflow{}
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("find the deploy workflow %q: %w", untrusted.Clean(s.o.DeployWorkflow), err)
+		}
+		s.deployWF = &wf
+	}
+	var out []github.WorkflowRun
+	for _, r := range active {
+		if s.deployWF.ID != 0 && r.WorkflowID == s.deployWF.ID && strings.EqualFold(r.HeadSHA, sha) {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b github.WorkflowRun) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // findWorkflowRuns takes the active runs of the configured workflows.
@@ -388,7 +438,14 @@ func (s *stopper) stopRuns(ctx context.Context, start time.Time) error {
 			if !r.Forced && now.Sub(r.cancelledAt) >= s.o.Grace {
 				s.say("run %d still %s %s after its cancel (steps that run always() go on): force-cancelling it", id, untrusted.Clean(run.Status), now.Sub(r.cancelledAt).Round(time.Second))
 				r.Forced = true
-				if err := s.gh.ForceCancelWorkflowRun(ctx, id); err != nil && !s.gone(r, err) {
+				err := s.gh.ForceCancelWorkflowRun(ctx, id)
+				switch {
+				case err == nil, errors.Is(err, github.ErrRunCompleted):
+				case errors.Is(err, github.ErrNotFound):
+					// The run was just read, so it is the endpoint that is missing (an
+					// older GitHub Enterprise Server): keep waiting for the cancel.
+					s.warn("force-cancel of run %d is not available on this server (404): waiting for its cancel until the stop timeout", id)
+				default:
 					return s.apiErr("force-cancel", id, err)
 				}
 			}

@@ -197,3 +197,47 @@ func TestRunIDOfURL(t *testing.T) {
 	}
 	_ = strings.TrimSpace
 }
+
+// TestDeployRunBySHA: a record in progress whose statuses name no run (a deploy tool that
+// writes no log_url) is matched to the active runs of the deploy workflow on its commit.
+func TestDeployRunBySHA(t *testing.T) {
+	w := newWorld(t, false)
+	other := w.s.AddRun("Deploy", good, "workflow_dispatch", ghemu.JobSpec{Name: "deploy (staging)", RunFor: time.Hour})
+	id := w.s.AddDeploymentRecord(ghemu.DeploymentSpec{Environment: "production", SHA: bad, Ref: "v2.0.0",
+		Statuses: []ghemu.DeploymentStatusSpec{{State: "in_progress"}}})
+	w.clk.Advance(time.Second)
+	rep, err := stoprollout.Stop(context.Background(), w.c, w.opts(stoprollout.Options{DeployWorkflow: "deploy.yml"}))
+	require.NoError(t, err)
+	require.True(t, rep.Stopped())
+	assert.Contains(t, rep.Run(w.deployR.ID).Why, fmt.Sprintf("deploy run of deployment %d", id))
+	assert.Nil(t, rep.Run(other.ID), "a deploy run of another commit is left alone")
+	var marked []int64
+	for _, r := range rep.Records {
+		marked = append(marked, r.ID)
+	}
+	assert.ElementsMatch(t, []int64{w.badDep, id}, marked)
+
+	// Without the deploy workflow nothing identifies its run: the record is left alone.
+	w = newWorld(t, false)
+	id = w.s.AddDeploymentRecord(ghemu.DeploymentSpec{Environment: "production", SHA: bad, Ref: "v2.0.0",
+		Statuses: []ghemu.DeploymentStatusSpec{{State: "in_progress"}}})
+	rep, err = stoprollout.Stop(context.Background(), w.c, w.opts(stoprollout.Options{}))
+	require.NoError(t, err)
+	for _, r := range rep.Records {
+		assert.NotEqual(t, id, r.ID)
+	}
+	require.NotEmpty(t, rep.Warnings)
+	assert.Contains(t, rep.Warnings[0], "names no workflow run")
+}
+
+// TestNoForceCancel: a server without the force-cancel endpoint (404) leaves the stop
+// waiting for the cancel, with a warning, until the timeout.
+func TestNoForceCancel(t *testing.T) {
+	w := newWorld(t, true)
+	w.s.Inject(ghemu.Fault{PathPrefix: fmt.Sprintf("/repos/%s/%s/actions/runs/%d/force-cancel", w.s.Owner(), w.s.Repo(), w.deployR.ID), Status: 404})
+	rep, err := stoprollout.Stop(context.Background(), w.c, w.opts(stoprollout.Options{Timeout: 2 * time.Minute}))
+	require.NoError(t, err)
+	assert.Equal(t, []int64{w.deployR.ID}, rep.Unstopped)
+	require.NotEmpty(t, rep.Warnings)
+	assert.Contains(t, rep.Warnings[len(rep.Warnings)-1], "force-cancel of run")
+}
