@@ -181,7 +181,13 @@ func Stop(ctx context.Context, gh GitHub, o Options) (*Report, error) {
 	s.o.PollInterval = cmp.Or(o.PollInterval, DefaultPollInterval)
 	s.o.By = cmp.Or(strings.TrimSpace(o.By), "rollback")
 	start := s.clk.Now()
-	defer func() { s.rep.Duration = deploy.Duration(s.clk.Now().Sub(start)) }()
+	defer func() {
+		// Also on an error: the report says what was cancelled so far.
+		for _, id := range s.order {
+			s.rep.Runs = append(s.rep.Runs, *s.runs[id])
+		}
+		s.rep.Duration = deploy.Duration(s.clk.Now().Sub(start))
+	}()
 
 	active, err := s.activeRuns(ctx)
 	if err != nil {
@@ -200,9 +206,6 @@ func Stop(ctx context.Context, gh GitHub, o Options) (*Report, error) {
 	}
 	if err := s.stopRuns(ctx, start); err != nil {
 		return s.rep, err
-	}
-	for _, id := range s.order {
-		s.rep.Runs = append(s.rep.Runs, *s.runs[id])
 	}
 	if !s.rep.Stopped() {
 		return s.rep, nil // never write "stopped" on a record whose run still goes

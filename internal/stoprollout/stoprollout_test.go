@@ -241,3 +241,17 @@ func TestNoForceCancel(t *testing.T) {
 	require.NotEmpty(t, rep.Warnings)
 	assert.Contains(t, rep.Warnings[len(rep.Warnings)-1], "force-cancel of run")
 }
+
+// TestCancelForbidden: a token without actions: write is an error that says which
+// permission is missing, and the report keeps what was found.
+func TestCancelForbidden(t *testing.T) {
+	w := newWorld(t, false)
+	w.s.Inject(ghemu.Fault{PathPrefix: fmt.Sprintf("/repos/%s/%s/actions/runs/", w.s.Owner(), w.s.Repo()), Method: "POST", Status: 403})
+	rep, err := stoprollout.Stop(context.Background(), w.c, w.opts(stoprollout.Options{}))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, github.ErrForbidden)
+	assert.Contains(t, err.Error(), "actions: write")
+	require.NotNil(t, rep)
+	assert.NotEmpty(t, rep.Runs)
+	assert.Empty(t, rep.Records, "nothing is marked when the runs could not be stopped")
+}
