@@ -119,6 +119,7 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 		Clock:      a.env.Clock,
 		UserAgent:  "agentme-release-action/" + Version(),
 		Debugf:     a.runner.Debugf,
+		Redactor:   a.runner.Redactor(),
 	})
 	if err != nil {
 		return nil, badInput(fmt.Errorf("GitHub client: %w", err))

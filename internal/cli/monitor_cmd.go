@@ -191,7 +191,7 @@ func (a *app) watch(ctx context.Context, client *github.Client, cfg *config.Conf
 			}
 			a.runner.Protect(token)
 		}
-		api, err := monitor.NewPrometheus(m.Prometheus.URL, token, a.env.HTTPClient)
+		api, err := monitor.NewPrometheus(m.Prometheus.URL, token, a.env.HTTPClient, a.runner.Redactor())
 		if err != nil {
 			return nil, nil, badInput(fmt.Errorf("environment %s: prometheus: %w", env.Name, err))
 		}
@@ -225,7 +225,7 @@ func (a *app) smokeBase(env config.Environment) (smoke.Options, error) {
 	}
 	o := smoke.Options{
 		URL: u, Origin: env.Origin, ChannelTimeout: a.channelTimeout,
-		Clock: a.env.Clock, HTTPClient: a.env.HTTPClient,
+		Clock: a.env.Clock, HTTPClient: a.env.HTTPClient, Redactor: a.runner.Redactor(),
 		Progress: func(msg string) { a.progress(env.Name + ": " + msg) },
 	}
 	if env.TokenEnv != "" {

@@ -103,7 +103,7 @@ func (a *app) checkPrometheus(env config.Environment) error {
 			a.runner.Protect(token)
 		}
 	}
-	if _, err := monitor.NewPrometheus(pm.URL, token, a.env.HTTPClient); err != nil {
+	if _, err := monitor.NewPrometheus(pm.URL, token, a.env.HTTPClient, a.runner.Redactor()); err != nil {
 		errs = append(errs, fmt.Errorf("environment %s: monitor.prometheus: %w", env.Name, err))
 	}
 	if len(errs) > 0 {
@@ -165,7 +165,7 @@ func (a *app) envSmoke(ctx context.Context, env config.Environment, probes []str
 	}
 	o := smoke.Options{
 		URL: u, Origin: env.Origin, Probes: probes, SessionKey: sessionKey, Ready: ready, ChannelTimeout: a.channelTimeout,
-		Clock: a.env.Clock, HTTPClient: a.env.HTTPClient,
+		Clock: a.env.Clock, HTTPClient: a.env.HTTPClient, Redactor: a.runner.Redactor(),
 		Progress: func(msg string) { a.progress(env.Name + ": " + msg) },
 	}
 	if env.TokenEnv != "" {

@@ -76,7 +76,7 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	if to := a.in.str("to"); to != "" || a.in.str("channel") != "" {
 		o.ChannelTarget = &smoke.ChannelTarget{Channel: a.in.str("channel"), To: to}
 	}
-	o.Clock, o.HTTPClient = a.env.Clock, a.env.HTTPClient
+	o.Clock, o.HTTPClient, o.Redactor = a.env.Clock, a.env.HTTPClient, a.runner.Redactor()
 	o.Progress = func(msg string) { a.runner.Infof("%s", msg) }
 	warnings, err := o.Validate()
 	if err != nil {

@@ -2,10 +2,8 @@ package monitor
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"math"
 	"net/http"
 	"net/url"
@@ -18,6 +16,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/redact"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // QueryTimeout bounds one metric query (a network deadline, not a wait).
@@ -32,8 +32,10 @@ type PromAPI interface {
 // NewPrometheus returns a client of the Prometheus HTTP API at rawURL (the base URL, the
 // one whose /api/v1/query answers). A non-empty token is sent as "Authorization: Bearer"
 // on every request; httpClient nil means http.DefaultClient's settings. TLS is verified.
-// The token never appears in an error.
-func NewPrometheus(rawURL, token string, httpClient *http.Client) (PromAPI, error) {
+// The token never appears in an error: it is registered with red (the process's one
+// redactor, actions.Runner.Redactor; nil means a private one), and every error,
+// detail and warning the server sends back is redacted through it.
+func NewPrometheus(rawURL, token string, httpClient *http.Client, red *redact.Redactor) (PromAPI, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("%w: prometheus url %q is not an http(s) URL like https://prometheus.example", ErrInvalidOptions, rawURL)
@@ -57,7 +59,11 @@ func NewPrometheus(rawURL, token string, httpClient *http.Client) (PromAPI, erro
 	if err != nil {
 		return nil, fmt.Errorf("%w: prometheus client for %s: %v", ErrInvalidOptions, u.Redacted(), err)
 	}
-	return &scrubbed{api: v1.NewAPI(c), token: token}, nil
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(token)
+	return &scrubbed{api: v1.NewAPI(c), red: red}, nil
 }
 
 // bearer adds the token to requests for the configured Prometheus only (scheme and host
@@ -78,12 +84,12 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.base.RoundTrip(r2)
 }
 
-// scrubbed removes the token from everything a Prometheus answer can carry back into
+// scrubbed removes registered secrets (the token first of all) from everything a Prometheus answer can carry back into
 // the report (error messages and details, warnings): a hostile or misconfigured server
 // may echo the Authorization header, and the report output is not masked by the runner.
 type scrubbed struct {
-	api   v1.API
-	token string
+	api v1.API
+	red *redact.Redactor
 }
 
 func (s *scrubbed) Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
@@ -102,26 +108,7 @@ func (s *scrubbed) Query(ctx context.Context, query string, ts time.Time, opts .
 	return val, warnings, infos, err
 }
 
-// scrub replaces the token and its escaped spellings, and a cut-off start of it at the
-// end of the text (answers are read up to a cap).
-func (s *scrubbed) scrub(text string) string {
-	if s.token == "" {
-		return text
-	}
-	forms := []string{s.token, url.QueryEscape(s.token)}
-	if b, err := json.Marshal(s.token); err == nil {
-		forms = append(forms, string(b[1:len(b)-1]))
-	}
-	for _, f := range forms {
-		text = strings.ReplaceAll(text, f, "[redacted]")
-	}
-	for k := len(s.token) - 1; k >= 4; k-- {
-		if strings.HasSuffix(text, s.token[:k]) {
-			return text[:len(text)-k] + "[redacted]"
-		}
-	}
-	return text
-}
+func (s *scrubbed) scrub(text string) string { return s.red.Redact(text) }
 
 // queryCheck evaluates one metric check: an instant query at the server's now. Every
 // sample of the answer must be within the bounds; the reported value is the worst one.

@@ -139,7 +139,7 @@ func TestRealPrometheus(t *testing.T) {
 	u, err := url.Parse(gw)
 	require.NoError(t, err)
 	base := startPrometheus(t, u.Host)
-	prom, err := monitor.NewPrometheus(base, "", &http.Client{Timeout: 5 * time.Second})
+	prom, err := monitor.NewPrometheus(base, "", &http.Client{Timeout: 5 * time.Second}, nil)
 	require.NoError(t, err)
 
 	// waitFor polls a query (real time: Prometheus scrapes on the wall clock) until ok.

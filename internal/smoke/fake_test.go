@@ -214,7 +214,7 @@ func TestProbeDetails(t *testing.T) {
 				return false
 			}}, nil),
 			mod: only(smoke.ProbeConnectAuth), probe: smoke.ProbeConnectAuth,
-			detail: `connect was refused: INVALID_REQUEST "unauthorized: token [redacted] is not [redacted]": the configured token does not match gateway.auth.token`},
+			detail: `connect was refused: INVALID_REQUEST "unauthorized: token *** is not ***": the configured token does not match gateway.auth.token`},
 		{name: "a close-only refusal of the wrong token counts as refused",
 			handler: mux(wsGateway{connect: func(ctx context.Context, c *websocket.Conn, r req) bool {
 				if !strings.Contains(string(r.Params), testToken) {
@@ -277,7 +277,7 @@ func TestProbeDetails(t *testing.T) {
 		{name: "UI assets missing page echoing the token is redacted",
 			handler: mux(nil, map[string]http.HandlerFunc{"/": uiPage(500, "text/plain", "boom "+testToken)}),
 			mod:     only(smoke.ProbeControlUI), probe: smoke.ProbeControlUI,
-			detail: `GET / answered HTTP 500 "boom [redacted]"`},
+			detail: `GET / answered HTTP 500 "boom ***"`},
 		{name: "bootstrap secret unavailable",
 			handler: mux(nil, map[string]http.HandlerFunc{
 				"/api/bootstrap/create": jsonAnswer(400, `{"ok":false,"error":"bootstrap secret unavailable"}`),
@@ -325,7 +325,7 @@ func TestProbeDetails(t *testing.T) {
 				"/tools/invoke": jsonAnswer(401, `{"error":{"message":"bad Bearer `+testToken+`","type":"unauthorized"}}`),
 			}),
 			mod: only(smoke.ProbeToolCall), probe: smoke.ProbeToolCall,
-			detail: `answered 401 "bad Bearer [redacted]": the configured token was rejected`},
+			detail: `answered 401 "bad Bearer ***": the configured token was rejected`},
 		{name: "tool call refused with 404 when unauthenticated",
 			handler: mux(nil, map[string]http.HandlerFunc{
 				"/tools/invoke": func(w http.ResponseWriter, r *http.Request) {

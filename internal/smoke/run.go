@@ -148,7 +148,7 @@ func newSession(o Options) *session {
 		sessionKey:     o.SessionKey,
 		target:         o.ChannelTarget,
 		tool:           o.Tool,
-		red:            &redactor{},
+		red:            newRedactor(o.Redactor),
 		progressFn:     o.Progress,
 	}
 	if s.clk == nil {
