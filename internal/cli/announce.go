@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,7 +43,19 @@ func (a *app) announceRollback(ctx context.Context, hooks []announce.Webhook, re
 		c.Timeout = announce.DefaultTimeout
 		client = &c
 	}
-	for _, d := range announce.Send(ctx, client, hooks, announce.Message{Text: rollbackText(repo, res), Report: report}) {
+	// Nothing secret leaves the process through a webhook either: both bodies pass the
+	// one redactor (a receiver's log is no safer than ours).
+	red := a.runner.Redactor()
+	body, err := json.Marshal(report)
+	if err != nil {
+		a.runner.Warning(fmt.Sprintf("announcing the rollback: encoding the report failed: %v", err), actions.Annotation{Title: "release-action announce"})
+		return
+	}
+	msg := announce.Message{Text: red.Redact(rollbackText(repo, res)), Report: json.RawMessage(red.Redact(string(body)))}
+	if !json.Valid(msg.Report.(json.RawMessage)) {
+		msg.Report = map[string]string{"command": "rollback", "result": res.Verdict, "note": "the report held a secret in a form that could not be redacted inside JSON"}
+	}
+	for _, d := range announce.Send(ctx, client, hooks, msg) {
 		if d.OK {
 			a.progress(fmt.Sprintf("announced the rollback to webhook %s", d.Webhook))
 			continue

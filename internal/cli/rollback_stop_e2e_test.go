@@ -149,6 +149,11 @@ func TestRollbackDuringRelease(t *testing.T) {
 			}
 			assert.True(t, warned, "a failed webhook is a warning")
 
+			for _, path := range []string{"/services/T0AGENT/B0ME/slackSECRETpath0123", "/hooks/incident"} {
+				for _, secret := range []string{knownToken, sandbox.ProductionToken, sandbox.StagingToken, "SECRET"} {
+					assert.NotContains(t, rcv.body(path), secret, "a secret reached webhook %s", path)
+				}
+			}
 			r.noGatewaySecret(t)
 			r.noSecret(t, slackURL, jsonURL, downURL, "slackSECRETpath0123", "jsonSECRETkey4567", "downSECRETpath89ab")
 			issues := h.emu.Issues()
