@@ -88,6 +88,9 @@ func Rollback(r *rollback.Result, info RollbackInfo) string {
 				state += ", smoke failed"
 			}
 		}
+		if f := r.Followed; f != nil && r.Deploy == nil {
+			state = "deployed by the rollback followed: " + markdown.Escape(string(f.Stage))
+		}
 		t.Row("To", CommitLink(info.ServerURL, info.Repo, r.To.SHA), rollbackCell(r.To.Tag), dep, state)
 	}
 	if t.Len() > 0 {
