@@ -223,12 +223,12 @@ func TestRollbackFollowsMonitorRollback(t *testing.T) {
 	})
 	h.env["GITHUB_RUN_ID"] = fmt.Sprint(ro.Rollback)
 	// The monitor's rollback validates its deployment while the second rollback follows it:
-	// on the third read of that record's statuses.
+	// on the fifth read of that record's statuses (the third while following).
 	reads := 0
 	statusPath := fmt.Sprintf("/deployments/%d/statuses", other)
 	h.transport = func(req *http.Request) {
 		if req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, statusPath) {
-			if reads++; reads == 3 {
+			if reads++; reads == 5 {
 				h.emu.AddDeploymentStatus(other, "success", "release-action: deployed and validated")
 			}
 		}
@@ -240,4 +240,6 @@ func TestRollbackFollowsMonitorRollback(t *testing.T) {
 	assert.Contains(t, r.summary, "Followed")
 	d, _ := newestProduction(h.emu)
 	assert.Equal(t, other, d.ID, "no second rollback deployment")
+	r.noGatewaySecret(t)
+	golden(t, "rollback-follows-monitor.md", r.summary)
 }
