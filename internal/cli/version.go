@@ -25,9 +25,9 @@ func versionCommand() *command {
 	return &command{
 		name:    "version",
 		summary: "print the version",
-		run: func(_ context.Context, a *app) int {
+		run: func(_ context.Context, a *app) error {
 			fmt.Fprintln(a.env.Stdout, "release-action "+Version())
-			return ExitOK
+			return nil
 		},
 	}
 }

@@ -181,7 +181,9 @@ type Owners struct {
 	OnCall   string `yaml:"on-call,omitempty" json:"on-call,omitempty"`
 }
 
-// Duration is a time.Duration written as Go duration text ("45m", "1h30m") in YAML and JSON.
+// Duration is the one duration type of the configuration and of every report: Go
+// duration text without zero tails ("45m", "1h30m", "1m30s", "850ms") in YAML and JSON,
+// so a report never mixes "45m" and "45m0s".
 type Duration time.Duration
 
 // D returns the value as a time.Duration.

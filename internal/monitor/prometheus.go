@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/redact"
 	"github.com/agentme/release-action/internal/untrusted"
 )
@@ -38,13 +39,13 @@ type PromAPI interface {
 func NewPrometheus(rawURL, token string, httpClient *http.Client, red *redact.Redactor) (PromAPI, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: prometheus url %q is not an http(s) URL like https://prometheus.example", ErrInvalidOptions, rawURL)
+		return nil, outcome.BadInputf("invalid monitor options: prometheus url %q is not an http(s) URL like https://prometheus.example", rawURL)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%w: prometheus url must not carry user info: pass the token through prometheus.token-env (credentials in URLs end up in logs)", ErrInvalidOptions)
+		return nil, outcome.BadInputf("invalid monitor options: prometheus url must not carry user info: pass the token through prometheus.token-env (credentials in URLs end up in logs)")
 	}
 	if strings.ContainsAny(token, "\r\n") || strings.TrimSpace(token) != token {
-		return nil, fmt.Errorf("%w: the prometheus token has whitespace or line breaks at its ends or inside (a trailing newline from a secret file?): store it without them", ErrInvalidOptions)
+		return nil, outcome.BadInputf("invalid monitor options: the prometheus token has whitespace or line breaks at its ends or inside (a trailing newline from a secret file?): store it without them")
 	}
 	hc := http.Client{}
 	if httpClient != nil {
@@ -57,7 +58,7 @@ func NewPrometheus(rawURL, token string, httpClient *http.Client, red *redact.Re
 	hc.Transport = &bearer{token: token, scheme: u.Scheme, host: u.Host, base: base}
 	c, err := api.NewClient(api.Config{Address: u.String(), Client: &hc})
 	if err != nil {
-		return nil, fmt.Errorf("%w: prometheus client for %s: %v", ErrInvalidOptions, u.Redacted(), err)
+		return nil, outcome.BadInputf("invalid monitor options: prometheus client for %s: %v", u.Redacted(), err)
 	}
 	if red == nil {
 		red = redact.New()

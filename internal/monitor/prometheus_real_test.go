@@ -23,6 +23,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // requirePrometheusEnv makes a missing prometheus binary a failure instead of a skip (CI
@@ -192,7 +193,7 @@ func TestRealPrometheus(t *testing.T) {
 		}}}
 	res, err := monitor.Run(context.Background(), monitor.Options{Env: config.Environment{Name: "production"}, Monitor: m, Prometheus: prom, Clock: vc})
 	require.NoError(t, err)
-	assert.Equal(t, monitor.VerdictFail, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Fail, res.Verdict, res.Reason)
 	assert.Equal(t, "auth errors", res.Signal)
 	require.Len(t, res.Intervals, 3)
 	assert.Equal(t, "xxx", statusesOf(res, "auth errors"))

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // promServer serves canned answers of the Prometheus HTTP API at /api/v1/query, keyed
@@ -163,7 +164,7 @@ func TestNewPrometheusRefuses(t *testing.T) {
 		{"https://prom.example", "tok\n", "whitespace or line breaks"},
 	} {
 		_, err := NewPrometheus(tc.url, tc.token, nil, nil)
-		require.ErrorIs(t, err, ErrInvalidOptions, tc.url)
+		require.ErrorIs(t, err, outcome.ErrBadInput, tc.url)
 		assert.Contains(t, err.Error(), tc.want)
 		assert.NotContains(t, err.Error(), "pw@")
 	}
@@ -185,7 +186,7 @@ func TestMonitorWithPrometheus(t *testing.T) {
 	m.NoData = NoDataIgnore
 	res, err := Run(context.Background(), Options{Monitor: m, Prometheus: p, Clock: vc})
 	require.NoError(t, err)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Equal(t, "auth errors", res.Signal)
 	assert.Equal(t, "xxx", statuses(res, "auth errors"))
 	assert.Equal(t, "---", statuses(res, "ghost"))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/window"
 )
 
@@ -26,14 +27,14 @@ func (r *runner) windowClosedDuringDeploy(s *stepRun, env config.Environment, er
 	if env.Window != nil {
 		sched, err := window.Compile(*env.Window)
 		if err != nil {
-			return fmt.Errorf("%w: environment %s: %w", ErrInvalidOptions, env.Name, err)
+			return outcome.BadInputf("invalid release options: environment %s: %w", env.Name, err)
 		}
 		d := sched.Decide(r.clk.Now())
 		er.Window = &d
 		next = d.NextOpen
 	}
 	s.done(StepScheduled, dr.Reason, dr.RunURL)
-	r.res.Verdict = VerdictScheduled
+	r.res.Verdict = outcome.Scheduled
 	r.res.NextWindow = next
 	when := "no window opens within the schedule's horizon"
 	if !next.IsZero() {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/stoprollout"
 	"github.com/agentme/release-action/internal/untrusted"
 )
@@ -157,7 +158,7 @@ func (r *runner) follow(ctx context.Context, d *github.Deployment, stage deploy.
 				end = r.clk.Now()
 			}
 			r.closeWindow(end)
-			res.Verdict = VerdictPass
+			res.Verdict = outcome.Pass
 			res.Reason = fmt.Sprintf("%s rolled back from %s to %s by the rollback already under way (deployment %d, run %s); this run followed it instead of starting a second",
 				r.env.Name, r.fromText(), target, d.ID, linkOr(f.RunURL))
 			return r.finish(ctx, nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // addOtherRollback adds a rollback record away from the bad commit made by runURLOf.
@@ -30,10 +31,11 @@ func addOtherRollback(f *fakeGH, runURLOf string, status st) int64 {
 // written, and the outcome is that rollback's.
 func TestRollbackFollowsOther(t *testing.T) {
 	for _, tc := range []struct {
-		name, final, verdict string
+		name, final string
+		verdict     outcome.Verdict
 	}{
-		{"validated", "deployed and validated", VerdictPass},
-		{"smoke failed", "smoke failed: channel", VerdictFail},
+		{"validated", "deployed and validated", outcome.Pass},
+		{"smoke failed", "smoke failed: channel", outcome.Fail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
@@ -46,7 +48,7 @@ func TestRollbackFollowsOther(t *testing.T) {
 				if strings.Contains(l, "following it") {
 					f.mu.Lock()
 					state := "success"
-					if tc.verdict != VerdictPass {
+					if tc.verdict != outcome.Pass {
 						state = "failure"
 					}
 					f.sts[other] = append(f.sts[other], github.DeploymentStatus{ID: 99999, State: state, Description: deploy.Prefix + tc.final, CreatedAt: f.clk.Now()})
@@ -62,7 +64,7 @@ func TestRollbackFollowsOther(t *testing.T) {
 			assert.Empty(t, f.writes, "following writes nothing")
 			assert.Zero(t, f.calls["ListRunsByStatus"], "following stops nothing")
 			assert.Contains(t, res.Reason+res.LeftState, "5151")
-			if tc.verdict == VerdictPass {
+			if tc.verdict == outcome.Pass {
 				assert.Contains(t, res.Reason, "followed it instead of starting a second")
 				assert.True(t, res.Validated)
 			}
@@ -80,7 +82,7 @@ func TestRollbackResumesOwn(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, res.Followed)
 	assert.Equal(t, own, res.To.DeploymentID, "the same record is deployed again")
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 }
 
 // TestRollbackAfterOtherFinished: the monitor's rollback validated a moment before on-call's
@@ -91,7 +93,7 @@ func TestRollbackAfterOtherFinished(t *testing.T) {
 	other := addOtherRollback(f, "https://github.com/agentme/agentme/actions/runs/5151", st{"success", "deployed and validated", 0})
 	res, err := Run(context.Background(), f, newOpts(f, &fakeSmoke{}))
 	require.NoError(t, err)
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 	require.NotNil(t, res.Followed)
 	assert.Equal(t, other, res.Followed.DeploymentID)
 	assert.Equal(t, badSHA, res.From.SHA, "it reports the commit that was rolled back from")
@@ -106,5 +108,5 @@ func TestRollbackAfterOtherFinished(t *testing.T) {
 	res, err = Run(context.Background(), f, o)
 	require.NoError(t, err)
 	assert.Nil(t, res.Followed)
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 }

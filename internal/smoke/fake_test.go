@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/gatewayemu"
+	vocab "github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -369,7 +370,7 @@ func TestProbeDetails(t *testing.T) {
 			assert.Equal(t, tc.ok, p.OK, p.Detail)
 			assert.Contains(t, p.Detail, tc.detail)
 			if !tc.ok {
-				assert.Equal(t, smoke.VerdictFail, rep.Verdict)
+				assert.Equal(t, vocab.Fail, rep.Verdict)
 			}
 		})
 	}
@@ -398,7 +399,7 @@ func TestWhatProbesSend(t *testing.T) {
 	require.NoError(t, err)
 	rep, err := smoke.Run(context.Background(), smoke.Options{URL: u, Token: testToken, Clock: vc})
 	require.NoError(t, err)
-	require.Equal(t, smoke.VerdictPass, rep.Verdict, "%+v", rep.Probes)
+	require.Equal(t, vocab.Pass, rep.Verdict, "%+v", rep.Probes)
 
 	mu.Lock()
 	defer mu.Unlock()

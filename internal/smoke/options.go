@@ -37,12 +37,6 @@ const (
 	ProbeToolCall    = "tool-call"
 )
 
-// Verdicts of a Report.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
-)
-
 // Defaults applied by Run when the matching Options field is zero.
 const (
 	DefaultProbeTimeout   = 10 * time.Second

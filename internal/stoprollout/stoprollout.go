@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/untrusted"
@@ -113,7 +114,7 @@ type Run struct {
 	// Stopped: GitHub reports it completed.
 	Stopped bool `json:"stopped"`
 	// Took is from its cancel to GitHub reporting it completed.
-	Took deploy.Duration `json:"took"`
+	Took config.Duration `json:"took"`
 
 	cancelledAt time.Time
 }
@@ -136,7 +137,7 @@ type Report struct {
 	Unstopped []int64 `json:"unstopped,omitempty"`
 	// Warnings: a record that could not be marked, a workflow that does not exist.
 	Warnings []string        `json:"warnings,omitempty"`
-	Duration deploy.Duration `json:"duration"`
+	Duration config.Duration `json:"duration"`
 }
 
 // Stopped reports whether every run found is completed.
@@ -186,7 +187,7 @@ func Stop(ctx context.Context, gh GitHub, o Options) (*Report, error) {
 		for _, id := range s.order {
 			s.rep.Runs = append(s.rep.Runs, *s.runs[id])
 		}
-		s.rep.Duration = deploy.Duration(s.clk.Now().Sub(start))
+		s.rep.Duration = config.Duration(s.clk.Now().Sub(start))
 	}()
 
 	active, err := s.activeRuns(ctx)
@@ -433,7 +434,7 @@ func (s *stopper) stopRuns(ctx context.Context, start time.Time) error {
 			now := s.clk.Now()
 			if run.Status == "completed" {
 				r.Stopped, r.Conclusion = true, run.Conclusion
-				r.Took = deploy.Duration(now.Sub(r.cancelledAt))
+				r.Took = config.Duration(now.Sub(r.cancelledAt))
 				s.say("run %d stopped (%s) after %s", id, untrusted.Clean(run.Conclusion), r.Took)
 				continue
 			}

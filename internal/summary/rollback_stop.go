@@ -6,6 +6,7 @@ import (
 
 	"github.com/agentme/release-action/internal/markdown"
 	"github.com/agentme/release-action/internal/rollback"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // rollbackStop renders what the rollback stopped before it deployed (runbook 3.1), or the
@@ -55,7 +56,7 @@ func rollbackStop(r *rollback.Result) string {
 		if !rec.Marked {
 			mark = "⚠️ could not be marked"
 		}
-		fmt.Fprintf(&b, "- Deployment %d (%s), which was %s: %s\n", rec.ID, markdown.Code(shortSHA(rec.SHA)), markdown.Escape(rec.Was), mark)
+		fmt.Fprintf(&b, "- Deployment %d (%s), which was %s: %s\n", rec.ID, markdown.Code(untrusted.ShortSHA(rec.SHA)), markdown.Escape(rec.Was), mark)
 	}
 	if len(s.Records) > 0 {
 		b.WriteString("\n")

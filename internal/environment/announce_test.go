@@ -1,10 +1,11 @@
-package cli
+package environment
 
 import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rollback"
 )
 
@@ -12,7 +13,7 @@ import (
 // forge a link in Slack (its control characters are &, < and >).
 func TestRollbackTextEscapesSlack(t *testing.T) {
 	got := rollbackText("agentme/agentme", &rollback.Result{
-		Verdict: "fail", Environment: "production", Reason: "tag <!channel> & <https://evil.example|click>",
+		Verdict: outcome.Fail, Environment: "production", Reason: "tag <!channel> & <https://evil.example|click>",
 		RollbackReason: "<@U123> broke it", LeftState: "still runs x>y",
 	})
 	assert.NotContains(t, got, "<!channel>")
