@@ -64,7 +64,7 @@ func TestRollbackDuringRelease(t *testing.T) {
 			var ro sandbox.Rollout
 			h := newRollbackHarness(t, func(w *sandbox.World) {
 				ro = sandbox.ReleaseInMonitor(w, stubborn)
-				w.Config.Announce.Webhooks = []config.Webhook{{Env: "SLACK_WEBHOOK_URL", Format: "slack"}, {Env: "INCIDENT_WEBHOOK", Format: "json"}, {Env: "DOWN_WEBHOOK"}}
+				w.Config.Announce.Webhooks = []config.Webhook{{Env: "SLACK_WEBHOOK_URL", Format: "slack"}, {Env: "INCIDENT_WEBHOOK", Format: "json"}, {Env: "DOWN_WEBHOOK", Format: "slack"}}
 			})
 			h.env["GITHUB_RUN_ID"] = fmt.Sprint(ro.Rollback)
 			h.env["SLACK_WEBHOOK_URL"] = slackURL

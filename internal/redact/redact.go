@@ -18,9 +18,11 @@
 //   - raw bytes;
 //   - percent-escaped (query or path escaping, "+" for a space, any hex case, any
 //     character over-escaped);
-//   - JSON-escaped: \uXXXX for any character (surrogate pairs above U+FFFF, any hex
-//     case), \" \\ \/ \b \f \n \r \t;
-//   - Markdown-escaped: a backslash before any ASCII character;
+//   - behind one or more backslashes: the character itself (Markdown escaping, JSON's
+//     \" \\ \/) or its JSON \uXXXX escape (surrogate pairs above U+FFFF, any hex
+//     case); several backslashes are escapes stacked, as when a JSON report quotes
+//     Markdown-escaped text ("ghs\\_..." for "ghs_...");
+//   - JSON's short escapes of control characters (\b \f \n \r \t);
 //   - HTML-escaped: &amp; &lt; &gt; &quot; &apos; and numeric &#N; / &#xH; references;
 //   - invalid UTF-8 repaired to U+FFFD (raw, \ufffd or &#65533;);
 //   - cut off: at least MinCut characters of the start of a secret, in any of the
@@ -64,7 +66,9 @@ type Redactor struct {
 	mu      sync.RWMutex
 	values  map[string]bool
 	secrets []*secret
-	first   [256]bool // bytes a spelling of some secret's first character starts with
+	// first lists, per byte, the secrets one of whose spellings can start with it, so a
+	// position is only tried against secrets that could start there.
+	first [256][]*secret
 }
 
 // New returns a Redactor holding the given secrets (see Add).
@@ -103,11 +107,18 @@ func (r *Redactor) Add(secret string) (added []string) {
 		r.values[p] = true
 		sec := compile(p)
 		r.secrets = append(r.secrets, sec)
+		starts := map[byte]bool{}
 		for _, sp := range sec.units[0].spellings {
-			r.first[sp.s[0]] = true
+			starts[sp.s[0]] = true
+			if sp.fold {
+				starts[lower(sp.s[0])], starts[upper(sp.s[0])] = true, true
+			}
 		}
 		if len(sec.units[0].escaped) > 0 {
-			r.first['\\'] = true
+			starts['\\'] = true
+		}
+		for b := range starts {
+			r.first[b] = append(r.first[b], sec)
 		}
 		added = append(added, p)
 	}
@@ -180,11 +191,8 @@ func (r *Redactor) pass(s string) string {
 	type span struct{ from, to int }
 	var spans []span
 	for i := 0; i < len(s); i++ {
-		if !r.first[s[i]] {
-			continue
-		}
 		end := i
-		for _, sec := range r.secrets {
+		for _, sec := range r.first[s[i]] {
 			if e, ok := sec.match(s, i); ok && e > end {
 				end = e
 			}
@@ -211,6 +219,20 @@ func (r *Redactor) pass(s string) string {
 	}
 	b.WriteString(s[last:])
 	return b.String()
+}
+
+func lower(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
+}
+
+func upper(b byte) byte {
+	if b >= 'a' && b <= 'z' {
+		return b - ('a' - 'A')
+	}
+	return b
 }
 
 // spelling is one way a character of a secret can be written. fold spellings are
