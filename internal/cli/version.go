@@ -26,6 +26,9 @@ func versionCommand() *command {
 		name:    "version",
 		summary: "print the version",
 		run: func(_ context.Context, a *app) error {
+			if a.jsonOutput() {
+				return a.printJSON(map[string]string{"command": "version", "version": Version()})
+			}
 			fmt.Fprintln(a.env.Stdout, "release-action "+Version())
 			return nil
 		},

@@ -18,11 +18,10 @@ import (
 // addOtherRollback adds a rollback record away from the bad commit made by runURLOf.
 func addOtherRollback(f *fakeGH, runURLOf string, status st) int64 {
 	id := f.addDep("production", goodSHA, goodTag, t0.Add(-time.Minute), true, status)
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	d := f.dep(id)
-	d.Payload, _ = json.Marshal(deploy.Payload{ReleaseAction: 1, Commit: goodSHA, Tag: goodTag, RunURL: runURLOf,
-		Rollback: true, RollbackFrom: badSHA, Reason: "monitor: auth errors"})
+	f.EditDeployment(id, func(d *github.Deployment) {
+		d.Payload, _ = json.Marshal(deploy.Payload{ReleaseAction: 1, Commit: goodSHA, Tag: goodTag, RunURL: runURLOf,
+			Rollback: true, RollbackFrom: badSHA, Reason: "monitor: auth errors"})
+	})
 	return id
 }
 
@@ -46,13 +45,11 @@ func TestRollbackFollowsOther(t *testing.T) {
 			o.Progress = func(l string) {
 				lines = append(lines, l)
 				if strings.Contains(l, "following it") {
-					f.mu.Lock()
 					state := "success"
 					if tc.verdict != outcome.Pass {
 						state = "failure"
 					}
-					f.sts[other] = append(f.sts[other], github.DeploymentStatus{ID: 99999, State: state, Description: deploy.Prefix + tc.final, CreatedAt: f.clk.Now()})
-					f.mu.Unlock()
+					f.AddStatus(other, github.DeploymentStatus{State: state, Description: deploy.Prefix + tc.final, CreatedAt: f.clk.Now()})
 				}
 			}
 			res, err := Run(context.Background(), f, o)
@@ -62,7 +59,7 @@ func TestRollbackFollowsOther(t *testing.T) {
 			assert.Equal(t, other, res.Followed.DeploymentID)
 			assert.Contains(t, res.Followed.RunURL, "/actions/runs/5151")
 			assert.Empty(t, f.writes, "following writes nothing")
-			assert.Zero(t, f.calls["ListRunsByStatus"], "following stops nothing")
+			assert.Zero(t, f.Count("ListRunsByStatus"), "following stops nothing")
 			assert.Contains(t, res.Reason+res.LeftState, "5151")
 			if tc.verdict == outcome.Pass {
 				assert.Contains(t, res.Reason, "followed it instead of starting a second")
