@@ -108,6 +108,7 @@ func commands() []*command {
 		gateCommand(),
 		releaseCommand(),
 		rollbackCommand(),
+		rotateCommand(),
 		monitorCommand(),
 		smokeCommand(),
 		configCommand(),

@@ -118,6 +118,8 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 		gp.gh.RunID = w.RunID // the rollback's own run, which stopping the rollout must spare
 		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, req: environment.RollbackRequest{
 			Environment: "production", Reason: "sandbox: severe regression reported by on-call", OpenIssue: true, IssueLabel: "incident"}})
+	case "rotate":
+		return a.rotateSandbox(ctx, gp.gh, sandboxToken, w.Config)
 	case "monitor":
 		return a.runMonitor(ctx, monitorParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: w.Config.Environments[1]})
 	}

@@ -66,6 +66,12 @@ var keys = []spec{
 				}},
 				{Name: "max-wait", Field: "MaxWait", Kind: vDuration, What: "2h", Max: maxJobTime, Doc: "Wait this long for the window, else result=scheduled (0: do not wait)"},
 			}},
+			{Name: "secrets", Field: "Secrets", Kind: vObject, Doc: "Names of the GitHub secrets the deploy workflow passes to the gateway (rotate writes them)", Keys: []spec{
+				{Name: "token", Field: "Token", Kind: vText, Doc: "Secret holding the gateway token (AGENTME_GATEWAY_TOKEN)"},
+				{Name: "password", Field: "Password", Kind: vText, Doc: "Secret holding the gateway password (AGENTME_GATEWAY_PASSWORD)"},
+				{Name: "bootstrap", Field: "Bootstrap", Kind: vText, Doc: "Secret holding a dedicated AGENTME_BOOTSTRAP_SECRET"},
+				{Name: "scope", Field: "Scope", Kind: vText, Default: SecretScopeRepository, Enum: []string{SecretScopeRepository, SecretScopeEnvironment}, Doc: "Where the secrets live: repository, or the GitHub environment of this name"},
+			}},
 			{Name: "monitor", Field: "Monitor", Kind: vObject, Doc: "Post-release watch", Keys: []spec{
 				{Name: "duration", Field: "Duration", Kind: vDuration, Default: Duration(45 * time.Minute), Min: minMonitor, Max: maxJobTime, Doc: "How long to watch"},
 				{Name: "interval", Field: "Interval", Kind: vDuration, Default: Duration(time.Minute), Min: minInterval, Max: maxJobTime, Doc: "Time between two readings"},

@@ -129,6 +129,8 @@ type Environment struct {
 	Monitor     *Monitor
 	// Origin for smoke probes (default: the URL's origin).
 	Origin string
+	// Secrets names the GitHub secrets the deploy workflow reads (rotate writes them).
+	Secrets *Secrets
 }
 
 // Window is when an environment may be deployed.

@@ -303,6 +303,7 @@ func (v *validator) environments(envs []Environment) {
 		if e.Window != nil {
 			v.window(v.path(&e.Window), e.Window)
 		}
+		v.secrets(e.Secrets)
 	}
 }
 

@@ -197,7 +197,7 @@ func (d *deployer) create(ctx context.Context) error {
 		return fmt.Errorf("encode the payload of the deployment for %s: %w", d.what(), err)
 	}
 	req := github.DeploymentRequest{
-		Ref: d.o.Tag, Environment: d.env, Description: Description(d.o.Tag), Task: "deploy", Payload: raw,
+		Ref: d.o.Tag, Environment: d.env, Description: Description(d.o.Tag), Task: cmp.Or(d.o.Task, "deploy"), Payload: raw,
 	}
 	if d.o.Production {
 		prod := true

@@ -239,7 +239,8 @@ func LastKnownGood(ctx context.Context, gh GitHub, env, exclude string) (*github
 			}) {
 				return true, nil
 			}
-			if !isOurRecord(o) {
+			if !isOurRecord(o) || o.Task == TaskRotate {
+				// A rotation's verdict is about credentials, not about the commit.
 				continue
 			}
 			if s := lastVerdict(oss); s != nil {

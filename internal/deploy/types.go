@@ -54,6 +54,7 @@ type Payload struct {
 	Rollback      bool   `json:"rollback,omitempty"`      // a rollback deployment
 	RollbackFrom  string `json:"rollback_from,omitempty"` // commit rolled back from
 	Reason        string `json:"reason,omitempty"`
+	Rotation      bool   `json:"rotation,omitempty"` // a credential rotation's restart (task TaskRotate)
 }
 
 // State is an environment's deployment of one commit as GitHub records it.
@@ -125,8 +126,10 @@ type Options struct {
 	Environment config.Environment // Name, URL, Timeout (0 = 30m)
 	// Trigger: Workflow (default deploy.yml) is dispatched, or with Event "deployment" it is the
 	// workflow that runs `on: deployment` and is followed. Both modes need Workflow to name it.
-	Trigger    config.Deploy
-	SHA, Tag   string // the commit and the tag that names it (deployment ref)
+	Trigger  config.Deploy
+	SHA, Tag string // the commit and the tag that names it (deployment ref)
+	// Task is the deployment's task (default "deploy"; TaskRotate for a rotation's restart).
+	Task       string
 	Payload    Payload
 	Production bool // production_environment
 	Clock      clock.Clock

@@ -177,7 +177,7 @@ func (s *Server) checkCredential(p *connectParams) (bool, string) {
 	switch {
 	case got == "":
 		return false, kind + "_missing"
-	case !secretEqual(got, s.cred):
+	case !secretEqual(got, s.credential()):
 		return false, kind + "_mismatch"
 	}
 	return true, ""

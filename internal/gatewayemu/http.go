@@ -108,7 +108,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	scheme, got, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	if ok && strings.EqualFold(scheme, "Bearer") && secretEqual(strings.TrimSpace(got), s.cred) {
+	if ok && strings.EqualFold(scheme, "Bearer") && secretEqual(strings.TrimSpace(got), s.credential()) {
 		return true
 	}
 	s.count(func(st *Stats) { st.AuthFailures++ })
@@ -360,12 +360,13 @@ func (s *Server) serveBootstrapCreate(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, bootstrapError("invalid JSON body"))
 		return
 	}
-	if len(s.key) == 0 {
+	key := s.bootstrapKey()
+	if len(key) == 0 {
 		writeJSON(w, http.StatusBadRequest, bootstrapError("bootstrap secret unavailable"))
 		return
 	}
 	exp := s.nowMs() + int64(clampTTL(body.TTLSec))*1000
-	code, err := signCode(s.key, codePayload{Nonce: randomID(), Exp: exp})
+	code, err := signCode(key, codePayload{Nonce: randomID(), Exp: exp})
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, bootstrapError("could not create bootstrap code"))
 		return
@@ -405,9 +406,9 @@ func (s *Server) serveBootstrapExchange(w http.ResponseWriter, r *http.Request) 
 	}
 	s.count(func(st *Stats) { st.BootstrapExchanges++ })
 	s.metrics.exchanges.Inc()
-	cred := s.cred
+	cred := s.credential()
 	if s.faults().exchangeWrongCredential {
-		sum := sha256.Sum256([]byte("stale:" + s.cred))
+		sum := sha256.Sum256([]byte("stale:" + cred))
 		cred = hex.EncodeToString(sum[:16])
 	}
 	field := "password"
@@ -419,7 +420,7 @@ func (s *Server) serveBootstrapExchange(w http.ResponseWriter, r *http.Request) 
 
 // redeem verifies a code and marks its nonce used.
 func (s *Server) redeem(code string) error {
-	p, err := verifyCode(s.key, code)
+	p, err := verifyCode(s.bootstrapKey(), code)
 	if err != nil {
 		return err
 	}

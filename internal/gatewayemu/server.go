@@ -175,13 +175,13 @@ type faults struct {
 type Server struct {
 	opts    Options
 	clock   clock.Clock
-	cred    string // the token or password
-	key     []byte // bootstrap HMAC key
 	metrics *metrics
 
 	sched schedule
 
 	mu         sync.Mutex
+	cred       string // the token or password; RestartWith changes it
+	key        []byte // bootstrap HMAC key; RestartWith changes it
 	f          faults
 	bootedAt   time.Time
 	life       context.Context // ends on Restart and Close: in-flight runs die with it

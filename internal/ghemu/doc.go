@@ -43,7 +43,12 @@
 //     releases (create, get by id or tag, latest, list, update; a missing tag is created
 //     from target_commitish), deployments and their statuses (filters, newest first,
 //     409 on required_contexts, auto_inactive, delete), pending_deployments of a run
-//     waiting on a protected environment, issues. Any other path answers 404 JSON.
+//     waiting on a protected environment, issues. Actions secrets of the repository and
+//     of environments (secrets.go): a curve25519 key pair per scope, GET public-key, PUT
+//     secrets/{name} whose sealed box is opened with the private key (a wrong key_id or
+//     box answers 422; 201 created, 204 updated), Secret reads the value back for a
+//     scenario, SetSecretsForbidden answers 403 like GITHUB_TOKEN. Any other path
+//     answers 404 JSON.
 //   - JSON field names and shapes, status codes and error messages; pagination with
 //     per_page (max 100), page and RFC 5988 Link headers (prev, next, last, first);
 //     a strong ETag on every GET (a hash of the Authorization header and the body,

@@ -72,6 +72,10 @@ func (s *Server) restRoutes() []route {
 		mkRoute("GET", R+"/actions/runs/{run_id}/pending_deployments", pendingDeployments),
 		mkRoute("POST", R+"/issues", createIssue),
 		mkRoute("GET", R+"/issues/{number}", getIssue),
+		mkRoute("GET", R+"/actions/secrets/public-key", getRepoSecretsKey),
+		mkRoute("PUT", R+"/actions/secrets/{name}", putRepoSecret),
+		mkRoute("GET", R+"/environments/{environment}/secrets/public-key", getEnvSecretsKey),
+		mkRoute("PUT", R+"/environments/{environment}/secrets/{name}", putEnvSecret),
 	}
 }
 

@@ -62,8 +62,9 @@ type Server struct {
 	secret []byte
 	routes []route
 
-	mu sync.Mutex
-	w  *world
+	mu      sync.Mutex
+	w       *world
+	secrets secretStore // under mu
 
 	tsMu sync.Mutex
 	ts   *httptest.Server

@@ -147,6 +147,7 @@ func Scenarios() []Scenario {
 	}
 	list = append(list, releaseScenarios()...)
 	list = append(list, stopScenarios()...)
+	list = append(list, rotateScenarios()...)
 	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
 	return list
 }

@@ -296,7 +296,11 @@ func (s *session) readyCheck(ctx context.Context) *failure {
 
 // runProbe runs one probe, retrying a transient failure up to maxAttempts in all.
 func (s *session) runProbe(ctx context.Context, name string) ProbeResult {
-	fn := probeFuncs[name]
+	return s.runFunc(ctx, name, probeFuncs[name])
+}
+
+// runFunc runs fn as the probe name, retrying a transient failure like runProbe.
+func (s *session) runFunc(ctx context.Context, name string, fn probeFunc) ProbeResult {
 	res := ProbeResult{Name: name}
 	delay := retryFirstDelay
 	for {
