@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -37,6 +38,15 @@ type harness struct {
 	clk *clock.Virtual
 	emu *ghemu.Server
 	url string
+	// transport, when set, sees every HTTP request the action sends before it goes out.
+	transport func(*http.Request)
+}
+
+type hookTransport func(*http.Request)
+
+func (f hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	f(r)
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 func newHarness(t *testing.T, setup func(*ghemu.Server), opts ...func(*ghemu.Options)) *harness {
@@ -92,14 +102,18 @@ type result struct {
 func (h *harness) run(args ...string) result {
 	h.t.Helper()
 	var stdout, stderr bytes.Buffer
-	code := cli.Main(context.Background(), cli.Env{
+	env := cli.Env{
 		Args:   args,
 		Getenv: func(k string) string { return h.env[k] },
 		Stdout: &stdout,
 		Stderr: &stderr,
 		Clock:  h.clk,
 		Dir:    h.dir,
-	})
+	}
+	if h.transport != nil {
+		env.HTTPClient = &http.Client{Transport: hookTransport(h.transport)}
+	}
+	code := cli.Main(context.Background(), env)
 	out, err := os.ReadFile(h.env["GITHUB_OUTPUT"])
 	require.NoError(h.t, err)
 	outputs, err := actions.ParseOutputFile(out)

@@ -118,6 +118,7 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 	case "incident":
 		return a.runSandboxSteps(ctx, sc, w, gp, clk) // sandbox_incident.go
 	case "rollback":
+		gp.gh.RunID = w.RunID // the rollback's own run, which stopping the rollout must spare
 		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, req: environment.RollbackRequest{
 			Environment: "production", Reason: "sandbox: severe regression reported by on-call", OpenIssue: true, IssueLabel: "incident"}})
 	case "rotate":

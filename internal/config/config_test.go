@@ -65,10 +65,11 @@ func defaultTags() config.Tags {
 
 func TestDefault(t *testing.T) {
 	want := &config.Config{
-		Gates:  defaultGates(),
-		Policy: defaultPolicy(),
-		Tags:   defaultTags(),
-		Deploy: config.Deploy{Workflow: "deploy.yml"},
+		Gates:    defaultGates(),
+		Policy:   defaultPolicy(),
+		Tags:     defaultTags(),
+		Deploy:   config.Deploy{Workflow: "deploy.yml"},
+		Rollback: defaultRollback(),
 	}
 	got := config.Default()
 	assert.Equal(t, want, got)
@@ -90,11 +91,12 @@ func TestParseDesignExample(t *testing.T) {
 
 	smoke := []string{"connect-auth", "control-ui", "channel", "bootstrap", "tool-call"}
 	want := &config.Config{
-		Source: ".github/release-action.yml",
-		Gates:  designGates(),
-		Policy: defaultPolicy(),
-		Tags:   defaultTags(),
-		Deploy: config.Deploy{Workflow: "deploy.yml"},
+		Source:   ".github/release-action.yml",
+		Gates:    designGates(),
+		Policy:   defaultPolicy(),
+		Tags:     defaultTags(),
+		Deploy:   config.Deploy{Workflow: "deploy.yml"},
+		Rollback: defaultRollback(),
 		Environments: []config.Environment{
 			{
 				Name:     "staging",
@@ -463,4 +465,8 @@ func TestErrorsHelper(t *testing.T) {
 	assert.Equal(t, []*config.Error{e1}, config.Errors(e1))
 	assert.Equal(t, []*config.Error{e1, e2}, config.Errors(errors.Join(e1, e2)))
 	assert.Equal(t, []*config.Error{e1, e2}, config.Errors(fmt.Errorf("load: %w", errors.Join(e1, e2))))
+}
+
+func defaultRollback() config.Rollback {
+	return config.Rollback{StopRollout: ptr(true), StopGrace: config.Duration(time.Minute), StopTimeout: mins(5)}
 }

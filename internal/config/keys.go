@@ -96,4 +96,16 @@ var keys = []spec{
 		{Name: "security", Field: "Security", Kind: vText, Doc: "Security owners"},
 		{Name: "on-call", Field: "OnCall", Kind: vText, Doc: "On-call contact"},
 	}},
+	{Name: "rollback", Field: "Rollback", Kind: vObject, Doc: "What a rollback does first: stop the rollout (runbook 3.1)", Keys: []spec{
+		{Name: "stop-rollout", Field: "StopRollout", Kind: vBool, Default: true, Doc: "Cancel the release and deploy runs rolling out to the environment before rolling back (false: refuse while a deploy is in progress)"},
+		{Name: "stop-workflows", Field: "StopWorkflows", Kind: vTexts, What: "workflow names or files", Doc: "Workflows (name or file) whose queued or running runs are stopped too"},
+		{Name: "stop-grace", Field: "StopGrace", Kind: vDuration, Default: Duration(DefaultStopGrace), What: "60s", Min: time.Second, Max: time.Hour, Doc: "How long a cancelled run may go on before it is force-cancelled"},
+		{Name: "stop-timeout", Field: "StopTimeout", Kind: vDuration, Default: Duration(DefaultStopTimeout), What: "5m", Min: time.Second, Max: time.Hour, Doc: "A run still going this long after the stop began fails the rollback (exit 1)"},
+	}},
+	{Name: "announce", Field: "Announce", Kind: vObject, Doc: "Where rollbacks are announced (runbook 3.5)", Keys: []spec{
+		{Name: "webhooks", Field: "Webhooks", Kind: vList, What: "webhooks (mappings with env and format)", Doc: "Webhooks that receive the rollback's status and incident summary", Keys: []spec{
+			{Name: "env", Field: "Env", Kind: vText, Required: true, Doc: "Environment variable holding the webhook URL (a secret)"},
+			{Name: "format", Field: "Format", Kind: vText, Default: "slack", Enum: []string{"slack", "json"}, Doc: `slack: {"text": ...}; json: the report`},
+		}},
+	}},
 }

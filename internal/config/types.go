@@ -19,6 +19,8 @@ type Config struct {
 	Deploy       Deploy
 	Environments []Environment
 	Owners       Owners
+	Rollback     Rollback
+	Announce     Announce
 }
 
 // Gate is one pre-release gate. Exactly one of Check, Workflow (without Tests) or Tests is

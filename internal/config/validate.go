@@ -101,6 +101,8 @@ func (v *validator) config(c *Config) {
 	v.tags(&c.Tags)
 	v.deploy(&c.Deploy)
 	v.environments(c.Environments)
+	v.rollback(&c.Rollback)
+	v.announce(&c.Announce)
 }
 
 func (v *validator) gates(list *[]Gate) {

@@ -38,6 +38,10 @@ func (d *deployer) follow(ctx context.Context, run github.WorkflowRun, announce 
 			return d.res, err
 		}
 		w.observe(now, run, waiting, pend)
+		if res, done, err := d.holdWindow(ctx, now, run); done || err != nil {
+			w.stop(now)
+			return res, err
+		}
 		if !now.Before(d.deadline) {
 			w.stop(now)
 			return d.timedOut(ctx, run, waiting, pend)

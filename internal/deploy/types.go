@@ -140,6 +140,11 @@ type Options struct {
 	// EventGrace is how long the deployment event trigger may take to start a run before the
 	// deployment fails with the GITHUB_TOKEN explanation (default 2m).
 	EventGrace time.Duration
+	// StartBy, when set, is when the deployment window closes: a run that has not started by
+	// then (it waits for approval or a runner) is cancelled with Cancel and the Result is
+	// StateNotStarted; a run already deploying is left to finish (Result.WindowNote).
+	StartBy time.Time
+	Cancel  func(ctx context.Context, runID int64) error
 	// State from Inspect; Deploy reuses State.Record and follows State.RunID when StageDeploying.
 	// Nil: Deploy reads the state of (environment, commit) itself.
 	State *State
@@ -178,6 +183,8 @@ type Result struct {
 	// WaitedApproval is the time the run spent waiting on environment protection rules.
 	WaitedApproval config.Duration `json:"waited_approval"`
 	// Approvers are the reviewers the run waited on (GitHub does not say here who approved).
-	Approvers []string        `json:"approvers,omitempty"`
-	Duration  config.Duration `json:"duration"`
+	Approvers []string `json:"approvers,omitempty"`
+	// WindowNote says what Options.StartBy did to a run that had started (left to finish).
+	WindowNote string          `json:"window_note,omitempty"`
+	Duration   config.Duration `json:"duration"`
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
+	"github.com/agentme/release-action/internal/stoprollout"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -163,6 +164,7 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (*rollback.
 	if s.o.GitHub == nil {
 		return nil, outcome.BadInputf("rolling back %s needs a GitHub token", req.Environment)
 	}
+	hooks := s.webhooks()
 	res, err := rollback.Run(ctx, s.o.GitHub, rollback.Options{
 		Config: s.o.Config, Environment: req.Environment, To: req.To, Reason: req.Reason, CurrentSHA: req.From,
 		Smoke: func(ctx context.Context, env config.Environment, probes []string) (*smoke.Report, error) {
@@ -170,7 +172,10 @@ func (s *Service) Rollback(ctx context.Context, req RollbackRequest) (*rollback.
 		},
 		OpenIssue: req.OpenIssue, IssueLabel: req.IssueLabel, RunURL: s.o.RunURL, Incident: req.Incident,
 		Clock: s.o.Clock, Progress: s.o.Progress, PollInterval: s.o.PollInterval,
+		// Stopping the rollout never cancels this run (GITHUB_RUN_ID, in RunURL).
+		SelfRunID: stoprollout.RunIDOfURL(s.o.RunURL),
 	})
+	s.announceRollback(ctx, hooks, res)
 	if err != nil {
 		if errors.Is(err, outcome.ErrBadInput) {
 			return res, err

@@ -9,7 +9,8 @@
 // states every interaction it expects, and a code path that starts asking GitHub something
 // new shows up as a failing test instead of a silent zero value.
 //
-// One Fake has every method of deploy.GitHub, release.GitHub and rollback.GitHub: those
+// One Fake has every method of deploy.GitHub, release.GitHub, rollback.GitHub and
+// stoprollout.GitHub: those
 // interfaces are subsets, so a package's tests script only what that package uses.
 package fakegh
 
@@ -64,6 +65,10 @@ type Fake struct {
 	ListWorkflowRunsFunc   func(workflowID int64, f github.RunFilter) ([]github.WorkflowRun, error)
 	GetWorkflowRunFunc     func(runID int64) (github.WorkflowRun, error)
 	PendingDeploymentsFunc func(runID int64) ([]github.PendingDeployment, error)
+	// The run-stopping calls of a rollback (stoprollout.GitHub).
+	ListRunsByStatusFunc       func(status string) ([]github.WorkflowRun, error)
+	CancelWorkflowRunFunc      func(runID int64) error
+	ForceCancelWorkflowRunFunc func(runID int64) error
 
 	FileContentFunc        func(path, ref string) ([]byte, error)
 	GetTagFunc             func(name string) (github.Tag, error)
@@ -425,6 +430,30 @@ func (f *Fake) PendingDeployments(_ context.Context, id int64) ([]github.Pending
 		return nil, err
 	}
 	return f.PendingDeploymentsFunc(id)
+}
+
+// ListRunsByStatus answers through ListRunsByStatusFunc.
+func (f *Fake) ListRunsByStatus(_ context.Context, status string) ([]github.WorkflowRun, error) {
+	if err := f.call("ListRunsByStatus", f.ListRunsByStatusFunc != nil, status); err != nil {
+		return nil, err
+	}
+	return f.ListRunsByStatusFunc(status)
+}
+
+// CancelWorkflowRun answers through CancelWorkflowRunFunc.
+func (f *Fake) CancelWorkflowRun(_ context.Context, id int64) error {
+	if err := f.call("CancelWorkflowRun", f.CancelWorkflowRunFunc != nil, id); err != nil {
+		return err
+	}
+	return f.CancelWorkflowRunFunc(id)
+}
+
+// ForceCancelWorkflowRun answers through ForceCancelWorkflowRunFunc.
+func (f *Fake) ForceCancelWorkflowRun(_ context.Context, id int64) error {
+	if err := f.call("ForceCancelWorkflowRun", f.ForceCancelWorkflowRunFunc != nil, id); err != nil {
+		return err
+	}
+	return f.ForceCancelWorkflowRunFunc(id)
 }
 
 // FileContent answers through FileContentFunc.

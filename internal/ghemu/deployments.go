@@ -528,7 +528,7 @@ func pendingDeployments(c *rc) reply {
 		return rep
 	}
 	out := []pendingDeploymentJSON{}
-	if g := r.gate; g != nil && g.waiting(c.now) {
+	if g := r.gate; g != nil && g.waiting(c.now) && !r.stopped(c.now) {
 		var p pendingDeploymentJSON
 		p.Environment.ID, p.Environment.NodeID, p.Environment.Name = g.env.id, nodeID("EN", g.env.id), g.env.name
 		p.Environment.URL = c.u.repo + "/environments/" + escapePath(g.env.name)

@@ -36,6 +36,8 @@ func (s *Server) restRoutes() []route {
 		mkRoute("POST", R+"/actions/workflows/{workflow}/dispatches", dispatchWorkflow),
 		mkRoute("GET", R+"/actions/runs", listRuns),
 		mkRoute("GET", R+"/actions/runs/{run_id}", getRun),
+		mkRoute("POST", R+"/actions/runs/{run_id}/cancel", cancelRun),
+		mkRoute("POST", R+"/actions/runs/{run_id}/force-cancel", forceCancelRun),
 		mkRoute("GET", R+"/actions/runs/{run_id}/jobs", listJobs),
 		mkRoute("GET", R+"/actions/runs/{run_id}/attempts/{attempt}/jobs", listJobs),
 		mkRoute("GET", R+"/actions/runs/{run_id}/artifacts", listArtifacts),

@@ -27,6 +27,12 @@ type JobSpec struct {
 	Steps []StepSpec
 	// Log is the job's log text when Steps is empty.
 	Log string
+	// StopFor is how long the job takes to stop after its run is cancelled (default
+	// DefaultStopFor); a force-cancel stops it within ForceStopFor.
+	StopFor time.Duration
+	// IgnoresCancel: the job goes on after a cancel (its steps run `if: always()`), until
+	// it ends by itself or its run is force-cancelled.
+	IgnoresCancel bool
 }
 
 // StepSpec is one step of a job.

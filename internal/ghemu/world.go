@@ -39,6 +39,7 @@ type world struct {
 	deployFns     []deploymentHandler          // OnDeployment, in registration order
 	deployFails   map[string]int               // environment -> deploy runs left to fail
 	issues        []*issueState                // ascending number
+	cancels       []CancelRequest              // run cancels received, in order
 	labels        map[string]*labelState       // by lower-case name
 
 	faults  []*faultState
@@ -184,6 +185,9 @@ type checkRun struct {
 
 	manual *manualCheck // check runs created through the REST API
 	gate   *envGate     // the environment approval the job waits for (nil: none)
+
+	// cancelAt and forceAt are when a cancel and a force-cancel of its run arrived.
+	cancelAt, forceAt time.Time
 }
 
 type manualCheck struct {
@@ -229,8 +233,8 @@ type stepView struct {
 	plan                     *stepPlan
 }
 
-// view derives the state of c at now.
-func (c *checkRun) view(now time.Time) crView {
+// naturalView derives the state of c at now as if nobody cancelled it (view applies cancels).
+func (c *checkRun) naturalView(now time.Time) crView {
 	if m := c.manual; m != nil {
 		return crView{status: m.status, conclusion: m.conclusion, startedAt: m.startedAt,
 			completedAt: m.completedAt, updatedAt: m.updatedAt}

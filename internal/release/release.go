@@ -500,12 +500,17 @@ func (r *runner) environment(ctx context.Context, i int) (bool, error) {
 			Progress:     r.o.Progress,
 			PollInterval: r.o.PollInterval,
 			State:        &st,
+			StartBy:      startBy(er),
+			Cancel:       r.gh.CancelWorkflowRun,
 		})
 		if dr != nil {
 			er.Deploy = dr
 		}
 		if err != nil {
 			return true, err
+		}
+		if dr.State == deploy.StateNotStarted {
+			return true, r.windowClosedDuringDeploy(s, env, er, dr)
 		}
 		if dr.State != deploy.StateSuccess {
 			s.done(StepFail, dr.Reason, dr.RunURL)
@@ -552,6 +557,9 @@ func deployDetail(dr *deploy.Result) string {
 	}
 	if dr.RunID != 0 {
 		fmt.Fprintf(&b, ", run %d concluded %s", dr.RunID, dr.Conclusion)
+	}
+	if dr.WindowNote != "" {
+		b.WriteString("; " + dr.WindowNote)
 	}
 	if w := dr.WaitedApproval.D(); w > 0 {
 		fmt.Fprintf(&b, "; waited %s for approval", w.Round(time.Second))

@@ -31,6 +31,8 @@ type GitHub interface {
 	GetReleaseByTag(ctx context.Context, tag string) (github.Release, error)
 	CreateRelease(ctx context.Context, r github.ReleaseRequest) (github.Release, error)
 	UpdateReleaseBody(ctx context.Context, id int64, body string) error
+	// CancelWorkflowRun cancels a deploy run still waiting for approval when its window closed.
+	CancelWorkflowRun(ctx context.Context, runID int64) error
 }
 
 // Options of one release.

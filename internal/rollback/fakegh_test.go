@@ -92,6 +92,8 @@ func newFake(t *testing.T) *fakeGH {
 	f.GetTagFunc = f.getTag
 	f.ResolveCommitFunc = f.resolveCommit
 	f.CreateIssueFunc = f.createIssue
+	f.ListRunsByStatusFunc = f.listRunsByStatus
+	f.CancelWorkflowRunFunc = f.cancelWorkflowRun
 	return f
 }
 
@@ -291,4 +293,33 @@ func testConfig() *config.Config {
 		{Name: "production", URL: envURL, Timeout: config.Duration(30 * time.Minute), Smoke: smoke.AllProbes()},
 	}
 	return c
+}
+
+// listRunsByStatus lists the fake's runs in that status (the stop reads them).
+func (f *fakeGH) listRunsByStatus(status string) ([]github.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []github.WorkflowRun
+	for _, r := range f.runs {
+		if r.Status == status {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+// cancelWorkflowRun completes the run as cancelled at once (409 when it had completed).
+func (f *fakeGH) cancelWorkflowRun(id int64) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.write("cancel run %d", id)
+	run, ok := f.runs[id]
+	if !ok {
+		return fmt.Errorf("run %d: %w", id, github.ErrNotFound)
+	}
+	if run.Status == "completed" {
+		return fmt.Errorf("run %d: %w", id, github.ErrRunCompleted)
+	}
+	run.Status, run.Conclusion = "completed", "cancelled"
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/stoprollout"
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
@@ -15,6 +16,7 @@ const (
 	PlanDeploy = "deploy" // a new rollback deployment of the target
 	PlanResume = "resume" // the rollback deployment an earlier attempt left, resumed
 	PlanRefuse = "refuse" // nothing would change (no target, another deploy in progress)
+	PlanFollow = "follow" // another run's rollback of the same bad commit is under way
 )
 
 // PlanResult is what a rollback would do if it started now, decided by the function the
@@ -37,6 +39,9 @@ type PlanResult struct {
 	Probes []string `json:"probes"`
 	// Issue is the label of the incident issue a run would open ("" when none).
 	Issue string `json:"issue"`
+	// Stop is what the run would stop first (runbook 3.1): the runs it would cancel and
+	// the records it would mark, found as a run finds them; nil with stop-rollout: false.
+	Stop *stoprollout.Report `json:"stop"`
 	// Outcome: pass when the rollback would go ahead, fail when it would stop (Reason).
 	Outcome outcome.Verdict `json:"outcome"`
 	Reason  string          `json:"reason"`
@@ -51,7 +56,7 @@ func Plan(ctx context.Context, gh GitHub, o Options) (*PlanResult, error) {
 		return nil, err
 	}
 	r.res.Started = r.clk.Now()
-	state, why, err := r.decide(ctx)
+	follow, stage, why, err := r.decideTarget(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +67,27 @@ func Plan(ctx context.Context, gh GitHub, o Options) (*PlanResult, error) {
 	}
 	if o.OpenIssue {
 		p.Issue = cmp.Or(strings.TrimSpace(o.IssueLabel), DefaultIssueLabel)
+	}
+	if follow != nil {
+		p.Action, p.Outcome = PlanFollow, outcome.Pass
+		p.Reason = fmt.Sprintf("another run's rollback deployment %d of %s (stage %s) is under way: a rollback started now would follow it instead of starting another",
+			follow.ID, untrusted.ShortSHA(follow.SHA), stage)
+		return p, nil
+	}
+	if why != "" {
+		p.Action, p.Outcome, p.Reason = PlanRefuse, outcome.Fail, why
+		return p, nil
+	}
+	stopping := r.o.Config.Rollback.ShouldStopRollout()
+	if stopping {
+		// What the real run would stop first, read the same way, nothing cancelled.
+		if p.Stop, err = r.findRollout(ctx); err != nil {
+			return nil, err
+		}
+	}
+	state, why, err := r.decideDeploy(ctx, stopping)
+	if err != nil {
+		return nil, err
 	}
 	if why != "" {
 		p.Action, p.Outcome, p.Reason = PlanRefuse, outcome.Fail, why
@@ -75,6 +101,9 @@ func Plan(ctx context.Context, gh GitHub, o Options) (*PlanResult, error) {
 		how = fmt.Sprintf("resume rollback deployment %d of %s (stage %s)", state.Record.ID, target, state.Stage)
 	}
 	var b strings.Builder
+	if p.Stop != nil && (len(p.Stop.Runs) > 0 || len(p.Stop.Records) > 0) {
+		fmt.Fprintf(&b, "stop %d run(s) rolling out to %s (marking %d deployment(s) stopped), then ", len(p.Stop.Runs), r.env.Name, len(p.Stop.Records))
+	}
 	fmt.Fprintf(&b, "%s in place of %s", how, r.fromText())
 	if r.bad != nil {
 		fmt.Fprintf(&b, ", mark deployment %d rolled back", r.bad.ID)

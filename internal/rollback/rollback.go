@@ -116,10 +116,26 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res.Started = r.clk.Now()
 	r.say("started: %s", r.reason)
 
-	state, why, err := r.decide(ctx)
+	follow, stage, why, err := r.decideTarget(ctx)
+	if err == nil && follow != nil {
+		return r.follow(ctx, follow, stage)
+	}
 	if errors.Is(err, outcome.ErrBadInput) {
 		return nil, err
 	}
+	if err != nil {
+		return r.stop(ctx, err, r.unchanged())
+	}
+	if why != "" {
+		return r.fail(ctx, why, r.unchanged())
+	}
+	// Stop the rollout only once the request is known to be good: bad input cancels nothing.
+	if why, err := r.stopRollout(ctx); err != nil {
+		return r.stop(ctx, err, "unknown: stopping the rollout failed part-way; "+r.unchanged())
+	} else if why != "" {
+		return r.fail(ctx, why, r.unchanged())
+	}
+	state, why, err := r.decideDeploy(ctx, false)
 	if err != nil {
 		return r.stop(ctx, err, r.unchanged())
 	}
@@ -327,6 +343,9 @@ func (r *runner) findCurrent(ctx context.Context) error {
 		ss, err := r.statuses(ctx, d.ID)
 		if err != nil {
 			return err
+		}
+		if sha == "" && len(ss) > 0 && deploy.StageOf(ss[0]) == deploy.StageDeploying && payloadOf(d).Rollback {
+			continue // a rollback still deploying: the environment runs what it rolls back from
 		}
 		if len(ss) > 0 && isLive(deploy.StageOf(ss[0])) {
 			d := d

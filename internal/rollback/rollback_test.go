@@ -363,16 +363,38 @@ func TestRollbackPrefersOurRecordToMark(t *testing.T) {
 }
 
 func TestRollbackBlocked(t *testing.T) {
-	f := newFake(t)
-	history(f)
-	// The bad commit's deploy is still running in production.
-	f.addDep("production", badSHA, badTag, t0.Add(-5*time.Minute), true, st{"in_progress", "deploying (run 77)", time.Minute})
-	res, err := Run(context.Background(), f, newOpts(f, &fakeSmoke{}))
-	require.NoError(t, err)
-	assert.Equal(t, outcome.Fail, res.Verdict)
-	assert.Contains(t, res.Reason, "is still in progress")
-	assert.Contains(t, res.Reason, "stop that deploy first")
-	assert.Empty(t, f.writes)
+	for _, stop := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stop-rollout=%v", stop), func(t *testing.T) {
+			f := newFake(t)
+			history(f)
+			// The bad commit's deploy is still running in production.
+			dep := f.addDep("production", badSHA, badTag, t0.Add(-5*time.Minute), true, st{"in_progress", "deploying (run 77)", time.Minute})
+			f.runs[77] = &github.WorkflowRun{ID: 77, Name: "Deploy", Status: "in_progress", HTMLURL: "https://github.com/agentme/agentme/actions/runs/77"}
+			o := newOpts(f, &fakeSmoke{})
+			o.Config.Rollback.StopRollout = &stop
+			o.SelfRunID = 55
+			res, err := Run(context.Background(), f, o)
+			require.NoError(t, err)
+			if !stop {
+				assert.Equal(t, outcome.Fail, res.Verdict)
+				assert.Contains(t, res.Reason, "is still in progress")
+				assert.Contains(t, res.Reason, "stop that deploy first")
+				assert.Empty(t, f.writes)
+				assert.Zero(t, f.Count("ListRunsByStatus"))
+				return
+			}
+			assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
+			require.NotNil(t, res.Stop)
+			require.Len(t, res.Stop.Runs, 1)
+			assert.Equal(t, int64(77), res.Stop.Runs[0].ID)
+			assert.Equal(t, "cancelled", res.Stop.Runs[0].Conclusion)
+			require.Len(t, res.Stop.Records, 1)
+			assert.Equal(t, dep, res.Stop.Records[0].ID)
+			require.NotEmpty(t, f.writes)
+			assert.Equal(t, "cancel run 77", f.writes[0], "the rollout is stopped before anything else is written")
+			assert.Contains(t, f.writes[1], fmt.Sprintf("status %d error \"release-action: stopped by rollback: monitor: auth errors\"", dep))
+		})
+	}
 }
 
 func TestRollbackNoSmokeProbes(t *testing.T) {

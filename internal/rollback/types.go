@@ -40,11 +40,15 @@ import (
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
+	"github.com/agentme/release-action/internal/stoprollout"
 )
 
 // GitHub is what a rollback needs of the client (*github.Client satisfies it).
 type GitHub interface {
 	deploy.GitHub
+	ListRunsByStatus(ctx context.Context, status string) ([]github.WorkflowRun, error)
+	CancelWorkflowRun(ctx context.Context, runID int64) error
+	ForceCancelWorkflowRun(ctx context.Context, runID int64) error
 	GetTag(ctx context.Context, name string) (github.Tag, error)
 	ResolveCommit(ctx context.Context, ref string) (string, error)
 	CreateIssue(ctx context.Context, title, body string, labels []string) (github.Issue, error)
@@ -99,6 +103,10 @@ type Options struct {
 	PollInterval time.Duration
 	// Trigger of the deploy; the zero value means Config.Deploy.
 	Trigger config.Deploy
+	// SelfRunID is this workflow run (GITHUB_RUN_ID): stopping the rollout never cancels it.
+	SelfRunID int64
+	// StopPollInterval between reads of cancelled runs (stoprollout.DefaultPollInterval when zero).
+	StopPollInterval time.Duration
 }
 
 // Ref names one side of the rollback.
@@ -138,8 +146,13 @@ type Result struct {
 	To             Ref            `json:"to"`
 	Source         string         `json:"source,omitempty"` // explicit | last_known_good
 	Deploy         *deploy.Result `json:"deploy,omitempty"`
-	Probes         []string       `json:"probes"`
-	Smoke          *smoke.Report  `json:"smoke,omitempty"`
+	// Stop is what was stopped first (runbook 3.1); nil when nothing was rolling out.
+	Stop *stoprollout.Report `json:"stop,omitempty"`
+	// Followed: another rollback of the same bad deployment was under way; this one
+	// followed it and deployed nothing itself.
+	Followed *Followed     `json:"followed,omitempty"`
+	Probes   []string      `json:"probes"`
+	Smoke    *smoke.Report `json:"smoke,omitempty"`
 	// Validated: the target passed its smoke probes (or has none) and was marked validated.
 	Validated bool `json:"validated"`
 	// BadMarked: the bad deployment got its "rolled back" status.

@@ -32,6 +32,8 @@ type World struct {
 	Config *config.Config
 	// Secrets are the environment variables the configuration names (token-env).
 	Secrets map[string]string
+	// RunID is the action's own workflow run (GITHUB_RUN_ID), 0 for none.
+	RunID int64
 }
 
 // AgentMeRepo loads the Agent Me repository with a green candidate: CI, Security Gate,

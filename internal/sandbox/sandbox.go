@@ -163,6 +163,7 @@ func Scenarios() []Scenario {
 		list[i].Command = "gate"
 	}
 	list = append(list, releaseScenarios()...)
+	list = append(list, stopScenarios()...)
 	list = append(list, rotateScenarios()...)
 
 	list = append(list, incidentScenarios()...)

@@ -1,6 +1,7 @@
 package summary
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -95,6 +96,17 @@ func RollbackPlan(p *rollback.PlanResult) string {
 		}
 	}
 	t.Row("From", from)
+	if p.Stop != nil {
+		for _, r := range p.Stop.Runs {
+			t.Row("Would stop", fmt.Sprintf("run %d (%s, %s): %s", r.ID, r.Status, r.Why, cmp.Or(r.URL, "no link")))
+		}
+		for _, rec := range p.Stop.Records {
+			t.Row("Would mark stopped", fmt.Sprintf("deployment %d of %s (now %s)", rec.ID, untrusted.ShortSHA(rec.SHA), rec.Was))
+		}
+		if len(p.Stop.Runs) == 0 && len(p.Stop.Records) == 0 {
+			t.Row("Would stop", "nothing: nothing is rolling out to "+p.Environment)
+		}
+	}
 	if p.To.SHA != "" {
 		to := strings.TrimSpace(p.To.Tag + " " + untrusted.ShortSHA(p.To.SHA))
 		switch p.Source {

@@ -65,6 +65,7 @@ func Rollback(r *rollback.Result, info RollbackInfo) string {
 	}
 	b.WriteString(strings.Join(facts, " · "))
 	b.WriteString("\n\n")
+	b.WriteString(rollbackStop(r))
 
 	t := markdown.NewTable("", "Commit", "Tag", "Deployment", "State")
 	if r.From.SHA != "" {
@@ -86,6 +87,9 @@ func Rollback(r *rollback.Result, info RollbackInfo) string {
 			} else if r.Smoke != nil && !r.Smoke.Passed() {
 				state += ", smoke failed"
 			}
+		}
+		if f := r.Followed; f != nil && r.Deploy == nil {
+			state = "deployed by the rollback followed: " + markdown.Escape(string(f.Stage))
 		}
 		t.Row("To", CommitLink(info.ServerURL, info.Repo, r.To.SHA), rollbackCell(r.To.Tag), dep, state)
 	}
