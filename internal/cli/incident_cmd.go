@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -169,9 +170,18 @@ func secretNames(ws []rotate.SecretWrite) string {
 	return strings.Join(names, ", ")
 }
 
-// announcer is the hook to the rollback's webhooks (internal/announce, branch i9-stop): nil
-// until that package exists.
-func (a *app) announcer() incident.Announcer { return nil }
+// announcer tells the configuration's announce webhooks (the rollback's: runbook 3.5)
+// about the incident: the line in text for Slack-compatible hooks, the announcement as
+// JSON for the others. Without webhooks the record says it was not announced.
+func (a *app) announcer(client *github.Client, cfg *config.Config, gh ghContext) incident.Announcer {
+	if len(cfg.Announce.Webhooks) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, an incident.Announcement) error {
+		text := fmt.Sprintf("*%s*\n%s\n%s", an.Title, an.Text, an.URL)
+		return a.service(cfg, client, gh).Announce(ctx, an.Event, text, an)
+	}
+}
 
 func splitComma(s string) []string {
 	var out []string
@@ -213,7 +223,7 @@ func (a *app) runIncident(ctx context.Context, p incidentParams) error {
 	if o.Actor == "" {
 		o.Actor = a.env.Getenv("USER")
 	}
-	o.RunURL, o.Clock, o.Progress, o.Announce = p.gh.runURL(), a.env.Clock, a.progress, a.announcer()
+	o.RunURL, o.Clock, o.Progress, o.Announce = p.gh.runURL(), a.env.Clock, a.progress, a.announcer(client, o.Config, p.gh)
 	if o.Rotate != nil {
 		o.Rotate = a.rotator(client, o.Config, p.gh, "incident response: "+cmp.Or(o.Summary, "credentials presumed leaked"))
 	}
@@ -250,7 +260,7 @@ func (a *app) incidentWriter(client *github.Client, cfg *config.Config, env, lab
 		fact, since, from := incident.FromRollback(res, env)
 		o := incident.Options{Action: incident.ActionOpen, Config: cfg, Environment: env, Rollback: &fact,
 			SinceAt: since, SinceFrom: from, Actor: actor, RunURL: res.RunURL, Clock: a.env.Clock, Progress: a.progress,
-			EvidenceRoot: a.evidenceRoot(), Announce: a.announcer()}
+			EvidenceRoot: a.evidenceRoot()} // the rollback announces itself (runbook 3.5)
 		if label != "" && label != incident.DefaultLabel {
 			o.Labels = []string{label}
 		}

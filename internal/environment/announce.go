@@ -3,6 +3,7 @@ package environment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -110,4 +111,43 @@ func rollbackText(repo string, r *rollback.Result) string {
 // slack escapes text for Slack's mrkdwn (&, < and > are its control characters).
 func slack(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// ErrNoWebhooks: the configuration names no announce webhook (or none is set).
+var ErrNoWebhooks = errors.New("no announce webhook is configured (announce.webhooks)")
+
+// Announce posts text (Slack-compatible webhooks) and report (JSON webhooks) through the
+// configuration's announce.webhooks, both redacted first. It is for the incident record
+// and anything else that must tell the channel the rollback tells. It returns nil when at
+// least one webhook took it; a failed webhook is also a warning, never a failed command.
+func (s *Service) Announce(ctx context.Context, what, text string, report any) error {
+	hooks := s.webhooks()
+	if len(hooks) == 0 {
+		return ErrNoWebhooks
+	}
+	body, err := json.Marshal(report)
+	if err != nil {
+		return fmt.Errorf("announce %s: encode the report: %w", what, err)
+	}
+	msg := announce.Message{Text: s.o.Redactor.Redact(text), Report: json.RawMessage(s.o.Redactor.Redact(string(body)))}
+	if !json.Valid(msg.Report.(json.RawMessage)) {
+		msg.Report = map[string]string{"event": what, "note": "the report held a secret in a form that could not be redacted inside JSON"}
+	}
+	c := *s.o.HTTPClient
+	c.Timeout = announce.DefaultTimeout
+	var failed []string
+	delivered := 0
+	for _, d := range announce.Send(ctx, &c, hooks, msg) {
+		if d.OK {
+			delivered++
+			s.o.Progress(fmt.Sprintf("announced %s to webhook %s", what, d.Webhook))
+			continue
+		}
+		failed = append(failed, fmt.Sprintf("webhook %s: %s", d.Webhook, d.Error))
+		s.o.Warn(fmt.Sprintf("announcing %s to webhook %s failed: %s; announce it by hand", what, d.Webhook, d.Error), announceTitle)
+	}
+	if delivered == 0 {
+		return fmt.Errorf("announce %s: every webhook failed: %s", what, strings.Join(failed, "; "))
+	}
+	return nil
 }

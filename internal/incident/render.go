@@ -307,7 +307,7 @@ func Summary(res *Result) string {
 		fmt.Fprintf(&b, "- **Gate:** until this incident is closed, every release requires %s\n", strings.Join(ts, ", "))
 	}
 	if !res.Announced {
-		b.WriteString("- **Announced:** no (no announcement channel is wired in this build)\n")
+		b.WriteString("- **Announced:** no (no announce webhook is configured, or none took it: see the warnings)\n")
 	}
 	b.WriteString("\n")
 	t := markdown.NewTable("Runbook 5", "State")
