@@ -197,10 +197,5 @@ func fmtDur(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
-func short(sha string) string {
-	sha = clean(sha)
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
+// short is the commit's short SHA, cleaned.
+func short(sha string) string { return untrusted.ShortSHA(sha) }

@@ -12,6 +12,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/markdown"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // Icons for verdicts. Text follows every icon so the meaning survives without emoji.
@@ -69,12 +70,10 @@ func Owners(o config.Owners) string {
 	return "Owners: " + strings.Join(parts, " · ") + "\n"
 }
 
-// CommitLink links a commit by its short SHA.
+// CommitLink links a commit by its short SHA (untrusted.ShortSHA: SHAs in API answers
+// are untrusted too).
 func CommitLink(serverURL string, repo github.Repo, sha string) string {
-	short := sha
-	if len(short) > 7 {
-		short = short[:7]
-	}
+	short := untrusted.ShortSHA(sha)
 	if serverURL == "" || repo.Owner == "" {
 		return markdown.Code(short)
 	}
