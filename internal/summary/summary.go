@@ -31,15 +31,16 @@ func icon[T ~string](verdict T) string {
 	}
 }
 
-// Dur prints a duration rounded for people: 850ms, 12s, 3m4s, 1h2m0s.
+// Dur prints a duration rounded for people in the reports' one spelling
+// (config.Duration): 850ms, 12s, 3m4s, 45m, 1h2m.
 func Dur(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "0s"
 	case d < time.Second:
-		return d.Round(time.Millisecond).String()
+		return config.Duration(d.Round(time.Millisecond)).String()
 	default:
-		return d.Round(time.Second).String()
+		return config.Duration(d.Round(time.Second)).String()
 	}
 }
 
