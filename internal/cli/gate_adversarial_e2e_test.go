@@ -247,7 +247,7 @@ func TestAdversarialMessages(t *testing.T) {
 			setup:      agentMeWith(ghemu.CIJobs(ghemu.CIOptions{CheckNoRunner: true}), hardening(ghemu.SecurityGateOptions{}), nil),
 			config:     "gates:\n  - name: check\n    check: check\n    workflow: .github/workflows/ci.yml\npolicy:\n  timeout: 3m\n  appear-timeout: 1m\n",
 			wantCode:   cli.ExitFailed,
-			reasons:    map[string][]string{"check": {"timed out after 3m0s waiting for 'check' (CI run", "(no runner has picked it up)"}},
+			reasons:    map[string][]string{"check": {"timed out after 3m waiting for 'check' (CI run", "(no runner has picked it up)"}},
 			notReasons: map[string][]string{"check": {"fails closed", "appearance grace"}},
 		},
 	})

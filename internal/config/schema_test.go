@@ -84,10 +84,10 @@ func TestSchemaRejectsMisspeltKeys(t *testing.T) {
 	s := compileSchema(t)
 	example, err := os.ReadFile(filepath.Join("testdata", "agentme.yml"))
 	require.NoError(t, err)
-	for _, tc := range []struct{ from, to, want string }{
-		{"  appear-timeout: 5m", "  apear-timeout: 5m", `testdata/agentme.yml:24:3: policy.apear-timeout: unknown key (did you mean "appear-timeout"?)`},
-		{"    token-env: AGENTME_STAGING_GATEWAY_TOKEN", "    tokenenv: AGENTME_STAGING_GATEWAY_TOKEN", `testdata/agentme.yml:38:5: environments[0].tokenenv: unknown key (did you mean "token-env"?)`},
-		{"      sustained: 3", "      sustaned: 3", `testdata/agentme.yml:59:7: environments[1].monitor.sustaned: unknown key (did you mean "sustained"?)`},
+	for _, tc := range []struct{ from, to, want, at string }{
+		{"  appear-timeout: 5m", "  apear-timeout: 5m", `testdata/agentme.yml:24:3: policy.apear-timeout: unknown key (did you mean "appear-timeout"?)`, "/policy"},
+		{"    token-env: AGENTME_STAGING_GATEWAY_TOKEN", "    tokenenv: AGENTME_STAGING_GATEWAY_TOKEN", `testdata/agentme.yml:38:5: environments[0].tokenenv: unknown key (did you mean "token-env"?)`, "/environments/0"},
+		{"      sustained: 3", "      sustaned: 3", `testdata/agentme.yml:59:7: environments[1].monitor.sustaned: unknown key (did you mean "sustained"?)`, "/environments/1/monitor"},
 	} {
 		t.Run(tc.to, func(t *testing.T) {
 			bad := bytes.Replace(example, []byte(tc.from), []byte(tc.to), 1)
@@ -96,6 +96,8 @@ func TestSchemaRejectsMisspeltKeys(t *testing.T) {
 			var ve *jsonschema.ValidationError
 			require.True(t, errors.As(err, &ve), "the schema refuses it: %v", err)
 			assert.Contains(t, err.Error(), strings.Fields(tc.to)[0][:len(strings.Fields(tc.to)[0])-1])
+			// The position: where in the document the key is (what an editor underlines).
+			assert.Contains(t, err.Error(), "at '"+tc.at+"'")
 
 			_, err = config.Parse("testdata/agentme.yml", bad)
 			require.Error(t, err)

@@ -258,9 +258,9 @@ func (d *deployer) dispatch(ctx context.Context) (*Result, error) {
 		}
 		if !ok {
 			return d.end(ctx, "error", StateError,
-				fmt.Sprintf("deploy error: timed out after %s; no run of %s appeared after the dispatch", d.timeout, d.workflow),
+				fmt.Sprintf("deploy error: timed out after %s; no run of %s appeared after the dispatch", dur(d.timeout), d.workflow),
 				fmt.Sprintf("%s was dispatched on %s but no workflow_dispatch run of %s appeared within the %s timeout of %s; check the workflow's Actions page",
-					d.workflow, untrusted.Clean(d.o.Tag), untrusted.ShortSHA(d.o.SHA), d.env, d.timeout), "")
+					d.workflow, untrusted.Clean(d.o.Tag), untrusted.ShortSHA(d.o.SHA), d.env, dur(d.timeout)), "")
 		}
 		d.say(fmt.Sprintf("found the dispatched run %d", id))
 	}
@@ -279,17 +279,17 @@ func (d *deployer) eventRun(ctx context.Context) (*Result, error) {
 	if since.IsZero() {
 		since = cmp.Or(d.createdAt, now)
 	}
-	d.say(fmt.Sprintf("deployment %d is the trigger (deployment event); waiting up to %s for %s to start", d.rec.ID, shortDur(grace), d.workflow))
+	d.say(fmt.Sprintf("deployment %d is the trigger (deployment event); waiting up to %s for %s to start", d.rec.ID, dur(grace), d.workflow))
 	id, ok, err := d.discover(ctx, TriggerEvent, since.Add(-runSkew), now.Add(grace))
 	if err != nil {
 		return d.res, err
 	}
 	if !ok {
 		return d.end(ctx, "error", StateError,
-			fmt.Sprintf("deploy error: no workflow started within %s; deployments made with GITHUB_TOKEN start none: use a PAT/App deploy-token", shortDur(grace)),
+			fmt.Sprintf("deploy error: no workflow started within %s; deployments made with GITHUB_TOKEN start none: use a PAT/App deploy-token", dur(grace)),
 			fmt.Sprintf("no workflow started for deployment %d within %s: deployments created with GITHUB_TOKEN start no workflows; "+
 				"give a PAT or GitHub App token as deploy-token, or use the default workflow dispatch trigger "+
-				"(deploy.workflow, here %s, must name the workflow that runs on: deployment)", d.rec.ID, shortDur(grace), d.workflow), "")
+				"(deploy.workflow, here %s, must name the workflow that runs on: deployment)", d.rec.ID, dur(grace), d.workflow), "")
 	}
 	d.say(fmt.Sprintf("run %d of %s started for deployment %d", id, d.workflow, d.rec.ID))
 	run, err := d.getRun(ctx, id)

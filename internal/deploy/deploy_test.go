@@ -84,7 +84,7 @@ func TestDeployDispatch(t *testing.T) {
 			wantRunID:      555,
 			wantConclusion: "success",
 			wantDuration:   5 * time.Minute,
-			wantReason:     "run 555 of deploy.yml concluded success after 5m0s; validating next",
+			wantReason:     "run 555 of deploy.yml concluded success after 5m; validating next",
 			wantLines: []string{
 				"production: created deployment 1001 of 0123456 (v1.2.3-rc.1)",
 				"production: dispatched deploy.yml on v1.2.3-rc.1 as run 555",
@@ -94,7 +94,7 @@ func TestDeployDispatch(t *testing.T) {
 				"production: run 555 still in_progress (2m30s since the deploy started)",
 				"production: run 555 still in_progress (3m30s since the deploy started)",
 				"production: run 555 still in_progress (4m30s since the deploy started)",
-				"production: run 555 of deploy.yml concluded success after 5m0s; validating next",
+				"production: run 555 of deploy.yml concluded success after 5m; validating next",
 			},
 		},
 		{
@@ -125,14 +125,14 @@ func TestDeployDispatch(t *testing.T) {
 			wantRunID:      555,
 			wantConclusion: "success",
 			wantDuration:   2 * time.Minute,
-			wantReason:     "run 555 of deploy.yml concluded success after 2m0s; validating next",
+			wantReason:     "run 555 of deploy.yml concluded success after 2m; validating next",
 			wantLines: []string{
 				"production: created deployment 1003 of 0123456 (v1.2.3-rc.1)",
 				"production: dispatched deploy.yml on v1.2.3-rc.1; the server returned no run id, looking for the run",
 				"production: found the dispatched run 555",
 				"production: run 555 is in_progress: " + runURL(555),
 				"production: run 555 still in_progress (1m20s since the deploy started)",
-				"production: run 555 of deploy.yml concluded success after 2m0s; validating next",
+				"production: run 555 of deploy.yml concluded success after 2m; validating next",
 			},
 		},
 		{
@@ -157,7 +157,7 @@ func TestDeployDispatch(t *testing.T) {
 			wantRunID:      555,
 			wantConclusion: "failure",
 			wantDuration:   3 * time.Minute,
-			wantReason:     "deploy failed: run 555 of deploy.yml concluded failure after 3m0s; its log: " + runURL(555),
+			wantReason:     "deploy failed: run 555 of deploy.yml concluded failure after 3m; its log: " + runURL(555),
 		},
 		{
 			name: "run cancelled",
@@ -170,7 +170,7 @@ func TestDeployDispatch(t *testing.T) {
 			wantRunID:      555,
 			wantConclusion: "cancelled",
 			wantDuration:   time.Minute,
-			wantReason:     "deploy failed: run 555 of deploy.yml concluded cancelled after 1m0s; its log: " + runURL(555),
+			wantReason:     "deploy failed: run 555 of deploy.yml concluded cancelled after 1m; its log: " + runURL(555),
 		},
 		{
 			name: "environment timeout",
@@ -179,11 +179,11 @@ func TestDeployDispatch(t *testing.T) {
 				f.getRun = runTimeline(t, 555, testSHA, runStep{0, "in_progress", ""})
 			},
 			wantStatuses: []written{deployingStatus(555),
-				{"error", "release-action: deploy error: timed out after 30m0s; run 555 was in_progress", runURL(555), envURL}},
+				{"error", "release-action: deploy error: timed out after 30m; run 555 was in_progress", runURL(555), envURL}},
 			wantState:    StateError,
 			wantRunID:    555,
 			wantDuration: 30 * time.Minute,
-			wantReason: "deploy run 555 did not complete within the production timeout of 30m0s (it was in_progress); it was not cancelled: " +
+			wantReason: "deploy run 555 did not complete within the production timeout of 30m (it was in_progress); it was not cancelled: " +
 				"run the release again to keep following it (no second run starts while it runs), or cancel it first to deploy anew " +
 				"(raise the environment's timeout if deploys take longer)",
 		},
@@ -196,12 +196,12 @@ func TestDeployDispatch(t *testing.T) {
 				f.pending = waitingForOwners
 			},
 			wantStatuses: []written{deployingStatus(555),
-				{"error", "release-action: deploy error: timed out after 7m0s; run 555 was waiting for approval by @agentme/release-owners", runURL(555), envURL}},
+				{"error", "release-action: deploy error: timed out after 7m; run 555 was waiting for approval by @agentme/release-owners", runURL(555), envURL}},
 			wantState:    StateError,
 			wantRunID:    555,
 			wantDuration: 7 * time.Minute,
 			wantWaited:   7 * time.Minute,
-			wantReason: "deploy run 555 did not complete within the production timeout of 7m0s (it was waiting for approval by @agentme/release-owners); " +
+			wantReason: "deploy run 555 did not complete within the production timeout of 7m (it was waiting for approval by @agentme/release-owners); " +
 				"it was not cancelled: run the release again to keep following it (no second run starts while it runs), or cancel it first to deploy anew " +
 				"(raise the environment's timeout if deploys take longer)",
 		},
@@ -212,10 +212,10 @@ func TestDeployDispatch(t *testing.T) {
 				f.dispatch = noRunID
 				f.listRuns = func(int64, github.RunFilter, time.Time) ([]github.WorkflowRun, error) { return nil, nil }
 			},
-			wantStatuses: []written{{"error", "release-action: deploy error: timed out after 5m0s; no run of deploy.yml appeared after the dispatch", "", envURL}},
+			wantStatuses: []written{{"error", "release-action: deploy error: timed out after 5m; no run of deploy.yml appeared after the dispatch", "", envURL}},
 			wantState:    StateError,
 			wantDuration: 5 * time.Minute,
-			wantReason: "deploy.yml was dispatched on v1.2.3-rc.1 but no workflow_dispatch run of 0123456 appeared within the production timeout of 5m0s; " +
+			wantReason: "deploy.yml was dispatched on v1.2.3-rc.1 but no workflow_dispatch run of 0123456 appeared within the production timeout of 5m; " +
 				"check the workflow's Actions page",
 		},
 	}
@@ -295,13 +295,13 @@ func TestDeployApprovalWait(t *testing.T) {
 		"production: created deployment 1001 of 0123456 (v1.2.3-rc.1)",
 		"production: dispatched deploy.yml on v1.2.3-rc.1 as run 555",
 		"production: " + first,
-		"production: still " + first + "; 1m0s so far",
+		"production: still " + first + "; 1m so far",
 		"production: " + second,
-		"production: still " + second + "; 3m0s so far",
-		"production: still " + second + "; 4m0s so far",
+		"production: still " + second + "; 3m so far",
+		"production: still " + second + "; 4m so far",
 		"production: run 555 is in_progress after waiting 4m30s for approval",
 		"production: run 555 still in_progress (5m30s since the deploy started)",
-		"production: run 555 of deploy.yml concluded success after 6m0s; validating next",
+		"production: run 555 of deploy.yml concluded success after 6m; validating next",
 	}, lines)
 	assert.Equal(t, StateSuccess, res.State)
 	assert.Equal(t, 270*time.Second, res.WaitedApproval.D())
@@ -366,7 +366,7 @@ func TestDeployEventTrigger(t *testing.T) {
 		assert.Equal(t, []string{
 			"production: created deployment 1001 of 0123456 (v1.2.3-rc.1)",
 			"production: deployment 1001 is the trigger (deployment event); waiting up to 2m for deploy.yml to start",
-			"production: still looking for the deployment run of deploy.yml (1m0s so far)",
+			"production: still looking for the deployment run of deploy.yml (1m so far)",
 			"production: " + res.Reason,
 		}, lines)
 	})
@@ -413,7 +413,7 @@ func TestDeployEventTrigger(t *testing.T) {
 }
 
 func TestDeployResume(t *testing.T) {
-	timedOut555 := written{"error", "release-action: deploy error: timed out after 30m0s; run 555 was in_progress", runURL(555), envURL}
+	timedOut555 := written{"error", "release-action: deploy error: timed out after 30m; run 555 was in_progress", runURL(555), envURL}
 	// seed makes a release-action record of the candidate in production with statuses, and a
 	// newer record GitHub Actions made for the deploy job, which must never be taken for ours.
 	seed := func(f *fakeGH, sts ...written) (int64, int64) {

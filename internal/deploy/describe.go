@@ -5,14 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // Prefix starts the description of every Deployment record and status release-action
@@ -42,24 +43,10 @@ func Description(text string) string {
 	return untrusted.Cut(Prefix+untrusted.Clean(text), MaxDescription)
 }
 
-// dur prints a duration rounded to the second ("30m0s").
+// dur prints a duration rounded to the second in the reports' one spelling
+// (config.Duration: "30m", "1h30m", "45s").
 func dur(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	return d.Round(time.Second).String()
-}
-
-// shortDur prints a duration without zero tails ("2m", "1h30m", "45s").
-func shortDur(d time.Duration) string {
-	s := dur(d)
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return config.Duration(max(d, 0).Round(time.Second)).String()
 }
 
 // ours reports whether a status was written by release-action.

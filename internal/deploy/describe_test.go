@@ -93,7 +93,7 @@ func TestRunOf(t *testing.T) {
 		{"in_progress", "release-action: deployed; validating", runURL(13), 13},
 		{"failure", "release-action: deploy failed: run 14 concluded failure", runURL(99), 14},
 		{"error", "release-action: deploy error: run 15 ran fedcba9, not the candidate 0123456", "", 15},
-		{"error", "release-action: deploy error: timed out after 30m0s; run 16 was in_progress", "", 0},
+		{"error", "release-action: deploy error: timed out after 30m; run 16 was in_progress", "", 0},
 		{"success", "release-action: deployed and validated", runURL(1), 0},
 		{"failure", "release-action: smoke failed: probe (run 5)", runURL(1), 0},
 		{"in_progress", "deploying (run 5)", runURL(5), 0},

@@ -90,11 +90,11 @@ func (d *deployer) timedOut(ctx context.Context, run github.WorkflowRun, waiting
 		state = "was " + approvalText(d.env, pend)
 	}
 	return d.end(ctx, "error", StateError,
-		fmt.Sprintf("%s: timed out after %s; run %d %s", textDeployError, d.timeout, run.ID, state),
+		fmt.Sprintf("%s: timed out after %s; run %d %s", textDeployError, dur(d.timeout), run.ID, state),
 		fmt.Sprintf("deploy run %d did not complete within the %s timeout of %s (it %s); it was not cancelled: "+
 			"run the release again to keep following it (no second run starts while it runs), or cancel it first to deploy anew "+
 			"(raise the environment's timeout if deploys take longer)",
-			run.ID, d.env, d.timeout, state),
+			run.ID, d.env, dur(d.timeout), state),
 		d.res.RunURL)
 }
 
@@ -173,7 +173,7 @@ func approvalText(env string, pend []github.PendingDeployment) string {
 		}
 		timer := ""
 		if p.WaitTimer > 0 {
-			timer = shortDur(time.Duration(p.WaitTimer) * time.Minute)
+			timer = dur(time.Duration(p.WaitTimer) * time.Minute)
 		}
 		var s string
 		switch revs := reviewers(p); {

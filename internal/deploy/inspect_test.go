@@ -39,8 +39,8 @@ func TestInspectStages(t *testing.T) {
 		{name: "deploy failed", statuses: []written{deployingStatus(556), {"failure", "release-action: deploy failed: run 556 concluded failure", runURL(556), envURL}},
 			wantStage: StageDeployFailed, wantRunID: 556, wantLatest: "release-action: deploy failed: run 556 concluded failure"},
 		{name: "deploy error: timeout", statuses: []written{deployingStatus(557),
-			{"error", "release-action: deploy error: timed out after 30m0s; run 557 was in_progress", runURL(557), envURL}},
-			wantStage: StageDeployFailed, wantRunID: 557, wantLatest: "release-action: deploy error: timed out after 30m0s; run 557 was in_progress"},
+			{"error", "release-action: deploy error: timed out after 30m; run 557 was in_progress", runURL(557), envURL}},
+			wantStage: StageDeployFailed, wantRunID: 557, wantLatest: "release-action: deploy error: timed out after 30m; run 557 was in_progress"},
 		{name: "deploy error: wrong commit", statuses: []written{{"error", "release-action: deploy error: run 559 ran fedcba9, not the candidate 0123456", runURL(559), envURL}},
 			wantStage: StageDeployFailed, wantRunID: 559, wantLatest: "release-action: deploy error: run 559 ran fedcba9, not the candidate 0123456"},
 		{name: "deploy error: no run", statuses: []written{{"error", "release-action: deploy error: no workflow started within 2m", "", envURL}},
@@ -248,7 +248,7 @@ func TestLastKnownGood(t *testing.T) {
 				add(sha(200+i), true, step{"in_progress", "release-action: deploying (run 5)"}, step{"failure", "release-action: deploy failed: run 5 concluded failure"})
 			},
 			func(i int) {
-				add(sha(200+i), true, step{"error", "release-action: deploy error: timed out after 30m0s"})
+				add(sha(200+i), true, step{"error", "release-action: deploy error: timed out after 30m"})
 			},
 			// Made inactive after it failed: not good (inactive after a success would be).
 			func(i int) { add(sha(200+i), false, step{"failure", ""}, step{"inactive", ""}) },

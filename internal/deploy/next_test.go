@@ -16,7 +16,7 @@ import (
 // TestNext: what the deployment of the candidate needs next, from its record, the run an
 // earlier attempt left, and what other commits did in the environment since.
 func TestNext(t *testing.T) {
-	timedOut := written{"error", "release-action: deploy error: timed out after 30m0s; run 555 was in_progress", runURL(555), envURL}
+	timedOut := written{"error", "release-action: deploy error: timed out after 30m; run 555 was in_progress", runURL(555), envURL}
 	smokeFailed := written{"failure", "release-action: smoke failed: probes channel", "", envURL}
 	// other is a deployment of another commit in production, made `at` before t0.
 	type other struct {
@@ -62,7 +62,7 @@ func TestNext(t *testing.T) {
 		{name: "timed out, run still running: follow, no second run", seed: []written{deployingStatus(555), timedOut}, run: "in_progress/",
 			want: ActionFollow, wantTimedOut: true, wantRunID: 555},
 		{name: "timed out, run waiting for approval: follow", seed: []written{deployingStatus(555),
-			{"error", "release-action: deploy error: timed out after 7m0s; run 555 was waiting for approval by @agentme/release-owners", runURL(555), envURL}},
+			{"error", "release-action: deploy error: timed out after 7m; run 555 was waiting for approval by @agentme/release-owners", runURL(555), envURL}},
 			run: "waiting/", want: ActionFollow, wantTimedOut: true, wantRunID: 555},
 		{name: "timed out, run concluded success since: follow to validation", seed: []written{deployingStatus(555), timedOut}, run: "completed/success",
 			want: ActionFollow, wantTimedOut: true, wantRunID: 555},
@@ -76,7 +76,7 @@ func TestNext(t *testing.T) {
 			others: []other{{10 * time.Minute, false, "success", ""}}, run: "completed/success", want: ActionTrigger, wantSuperseded: "success", wantTimedOut: true, wantRunID: 555},
 		{name: "timed out before any run appeared: deploy again without reading an older run", seed: []written{deployingStatus(554),
 			{"failure", "release-action: deploy failed: run 554 concluded failure", runURL(554), envURL},
-			{"error", "release-action: deploy error: timed out after 30m0s; no run of deploy.yml appeared after the dispatch", "", envURL}},
+			{"error", "release-action: deploy error: timed out after 30m; no run of deploy.yml appeared after the dispatch", "", envURL}},
 			want: ActionTrigger, wantRunID: 554},
 		{name: "deploy failed: deploy again", seed: []written{deployingStatus(555), {"failure", "release-action: deploy failed: run 555 concluded failure", runURL(555), envURL}},
 			want: ActionTrigger, wantRunID: 555},

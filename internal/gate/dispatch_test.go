@@ -123,7 +123,7 @@ func TestDispatch(t *testing.T) {
 			w.listFrom = 1 << 30
 			w.appearAfter = 10 * time.Hour
 		}, verdict: Fail, ref: tempBranch, temp: true, dispatchN: 1,
-			reason: "no run of workflow 'Install Smoke' (.github/workflows/install-smoke.yml) dispatched on " + tempBranch + " appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no run of workflow 'Install Smoke' (.github/workflows/install-smoke.yml) dispatched on " + tempBranch + " appeared within 5m (appearance grace): fail closed"},
 		{name: "without run details the run is found from its jobs on the commit", setup: func(w *smokeWorld) {
 			w.returnRunID = false
 			w.listFrom = 1 << 30

@@ -178,7 +178,7 @@ func TestCheckConclusions(t *testing.T) {
 		{name: "status error", ctx: status("ci/legacy", "error"), gate: config.Gate{Name: "legacy", Check: "ci/legacy"}, verdict: Fail,
 			reason: "status 'ci/legacy': errored"},
 		{name: "a status does not satisfy a workflow-restricted gate", ctx: status("check", "success"), verdict: Fail,
-			reason: "no check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) appeared within 5m (appearance grace): fail closed"},
 		{name: "a third-party check run with a glob", ctx: cr(7, "codecov/patch", "", 0, "completed", "success"),
 			gate: config.Gate{Name: "coverage", Check: "codecov/*"}, verdict: Pass, reason: "'codecov/patch' (check run 7) succeeded"},
 		{name: "a regexp", ctx: cr(101, "check", "CI", 100, "completed", "failure"),
@@ -394,10 +394,10 @@ func TestNeverStartsOrNeverAppears(t *testing.T) {
 		assert.Equal(t, t0.Add(45*time.Minute), res.Finished)
 		g := res.Gates[0]
 		assert.Equal(t, Fail, g.Verdict)
-		assert.Equal(t, "timed out after 45m0s waiting for 'check' (CI run 100), queued for 45m0s (no runner has picked it up)", g.Reason)
+		assert.Equal(t, "timed out after 45m waiting for 'check' (CI run 100), queued for 45m (no runner has picked it up)", g.Reason)
 		assert.Equal(t, 45*time.Minute, g.WaitedQueued.D())
 		assert.Zero(t, g.WaitedRunning.D())
-		assert.Equal(t, "timed out after 45m0s: blocked by 1 of 1 gate: check ("+g.Reason+")", res.Reason)
+		assert.Equal(t, "timed out after 45m: blocked by 1 of 1 gate: check ("+g.Reason+")", res.Reason)
 		assert.Contains(t, msgs(*lines), "queued for 20m")
 		// Never silent for more than a minute.
 		prev := t0
@@ -416,7 +416,7 @@ func TestNeverStartsOrNeverAppears(t *testing.T) {
 		assert.Equal(t, Fail, res.Verdict)
 		assert.False(t, res.TimedOut)
 		assert.Equal(t, t0.Add(5*time.Minute), res.Finished, "decided exactly at the end of the grace")
-		assert.Equal(t, "no check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
+		assert.Equal(t, "no check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) appeared within 5m (appearance grace): fail closed", res.Gates[0].Reason)
 		assert.Equal(t, 5*time.Minute, res.Gates[0].WaitedAbsent.D())
 	})
 	t.Run("zero checks of a gate without workflow", func(t *testing.T) {
@@ -426,7 +426,7 @@ func TestNeverStartsOrNeverAppears(t *testing.T) {
 		res, err := Run(context.Background(), f, o)
 		require.NoError(t, err)
 		assert.Equal(t, Fail, res.Verdict)
-		assert.Equal(t, "no check run or status named 'check' appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
+		assert.Equal(t, "no check run or status named 'check' appeared within 5m (appearance grace): fail closed", res.Gates[0].Reason)
 	})
 	t.Run("a check that appears within the grace is waited for", func(t *testing.T) {
 		f := newFake(t)
@@ -447,7 +447,7 @@ func TestNeverStartsOrNeverAppears(t *testing.T) {
 		o.Policy.Timeout = config.Duration(10 * time.Minute)
 		res, err := Run(context.Background(), f, o)
 		require.NoError(t, err)
-		assert.Equal(t, "timed out after 10m0s waiting for 'check' (CI run 100), in progress for 20m0s", res.Gates[0].Reason)
+		assert.Equal(t, "timed out after 10m waiting for 'check' (CI run 100), in progress for 20m", res.Gates[0].Reason)
 	})
 	t.Run("a pending status context", func(t *testing.T) {
 		f := newFake(t)
@@ -456,7 +456,7 @@ func TestNeverStartsOrNeverAppears(t *testing.T) {
 		o.Policy.Timeout = config.Duration(10 * time.Minute)
 		res, err := Run(context.Background(), f, o)
 		require.NoError(t, err)
-		assert.Equal(t, "timed out after 10m0s waiting for status 'ci/legacy', pending for 10m0s", res.Gates[0].Reason)
+		assert.Equal(t, "timed out after 10m waiting for status 'ci/legacy', pending for 10m", res.Gates[0].Reason)
 	})
 }
 
@@ -721,7 +721,7 @@ func TestAppearanceGraceIsFinal(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Fail, res.Verdict, "a check that shows up after the grace does not undo the fail-closed decision")
 	assert.Equal(t, Fail, res.Gates[0].Verdict)
-	assert.Contains(t, res.Gates[0].Reason, "appeared within 5m0s (appearance grace): fail closed")
+	assert.Contains(t, res.Gates[0].Reason, "appeared within 5m (appearance grace): fail closed")
 	assert.Equal(t, 5*time.Minute, res.Gates[0].Duration.D())
 	assert.Equal(t, Pass, res.Gates[1].Verdict)
 }

@@ -22,7 +22,7 @@ func TestOneDeadlinePerSentence(t *testing.T) {
 	o.Policy.AppearTimeout = config.Duration(5 * time.Minute)
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
-	assert.Equal(t, "timed out after 2m0s waiting for a check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) to appear", res.Gates[0].Reason)
+	assert.Equal(t, "timed out after 2m waiting for a check run named 'check' in workflow 'CI' (.github/workflows/ci.yml) to appear", res.Gates[0].Reason)
 }
 
 // TestIgnoredAreListed: what carries a gate's name but does not count is listed with why.

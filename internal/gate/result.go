@@ -189,18 +189,11 @@ func oneLine(s string, maxRunes int) string { return untrusted.Cut(untrusted.Cle
 // quote puts cleaned untrusted text in single quotes.
 func quote(s string) string { return "'" + clean(s) + "'" }
 
-// fmtDur prints a duration rounded to the second ("20m0s").
+// fmtDur prints a duration rounded to the second in the reports' one spelling
+// (config.Duration: "20m", "1h30m", "45s").
 func fmtDur(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	return d.Round(time.Second).String()
+	return config.Duration(max(d, 0).Round(time.Second)).String()
 }
 
-func short(sha string) string {
-	sha = clean(sha)
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
-}
+// short is the commit's short SHA, cleaned.
+func short(sha string) string { return untrusted.ShortSHA(sha) }

@@ -173,7 +173,7 @@ func TestTestsGateRunWithoutTheJob(t *testing.T) {
 		{name: "the run completed", run: runAt(0, "success"), verdict: Fail,
 			reason: "run 200 of 'Security Gate' completed without a job named 'hardening'"},
 		{name: "the run still runs", run: runAt(time.Hour, "success"), verdict: Fail,
-			reason: "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m (appearance grace): fail closed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -65,127 +65,41 @@ type junitEvidence struct {
 // File results in a tests gate that is still waiting.
 const filePending = "pending"
 
+// testsJobs is what the completed and running jobs of a tests gate's run showed.
+type testsJobs struct {
+	pend      []judged // jobs still running or whose evidence is not in yet
+	js        []judged // every job, for the evidence list
+	stepFails []string // why a job's step (or its log) fails the gate
+	logRep    TestReport
+	// elsewhere maps a file to the other steps of the job whose output names it.
+	elsewhere map[string][]string
+}
+
 func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.Time) (outcome, error) {
 	tg := g.cfg.Tests
 	detail := &TestsDetail{Workflow: tg.Workflow, Job: tg.Job, Step: tg.Step}
 	for _, f := range tg.Files {
 		detail.Files = append(detail.Files, FileResult{File: f, Result: filePending})
 	}
-	absent := fmt.Sprintf("job %s in workflow %s", g.job.describe(), g.wf.label())
-	all := workflowRuns(v, g.wf, 0)
-	if len(all) == 0 {
-		return outcome{verdict: Pending, absent: absent, tests: detail}, nil
+	runID, cands, jobs, early, err := r.testsRunJobs(ctx, g, v, detail, now)
+	if err != nil || early != nil {
+		return deref(early), err
 	}
-	runID := latestRunID(all)
 	detail.RunID = runID
-	var inRun, cands []github.CheckContext
-	for _, c := range all {
-		if c.RunID != runID {
-			continue
-		}
-		inRun = append(inRun, c)
-		if g.job.match(c.Name) {
-			cands = append(cands, c)
-		}
-	}
-	jobs := v.latestInRun(cands, runID)
-	isLatest := func(c github.CheckContext) bool {
-		return slices.ContainsFunc(jobs, func(l github.CheckContext) bool { return l.ID == c.ID })
-	}
-	if len(jobs) == 0 {
-		done := newest(inRun).SuiteStatus == "completed"
-		if !done && len(inRun) > 0 && allCompleted(inRun) {
-			// The suite may lag, or be held open by a check run that is no job of the run.
-			run, err := r.workflowRun(ctx, runID, now)
-			if err != nil {
-				return outcome{}, err
-			}
-			done = run.Status == "completed"
-		}
-		if done {
-			return outcome{verdict: Fail, hasEvidence: true, tests: detail, link: runURLOf(inRun),
-				reason: fmt.Sprintf("run %d of %s completed without a job %s", runID, quote(tg.Workflow), g.job.describe())}, nil
-		}
-		return outcome{verdict: Pending, absent: absent, tests: detail}, nil
-	}
 
 	o := outcome{hasEvidence: true, tests: detail, link: jobs[0].DetailsURL}
 	useLog := tg.Step != "" || tg.JUnitArtifact == ""
-	elsewhere := map[string][]string{} // file -> other steps of the job whose output names it
-	var (
-		pend      []judged
-		stepFails []string
-		logRep    TestReport
-		js        []judged
-	)
-	for _, c := range jobs {
-		j := r.judge(c, now)
-		if c.Status != "completed" {
-			pend = append(pend, j)
-			js = append(js, j)
-			continue
-		}
-		je, err := r.jobEvidence(ctx, runID, c, tg, useLog)
-		if err != nil {
-			return o, err
-		}
-		if !je.ready {
-			j = judged{c: c, verdict: Pending, note: je.note, wait: waitRunning}
-			pend = append(pend, j)
-			js = append(js, j)
-			continue
-		}
-		tj := TestJob{ID: c.ID, Name: c.Name, URL: cmp.Or(je.job.HTMLURL, c.DetailsURL), Conclusion: c.Conclusion, LogWindow: je.window, Summary: je.rep.Summary}
-		j = judged{c: c, verdict: Pass, note: "completed"}
-		if je.logGone != "" {
-			stepFails = append(stepFails, je.logGone)
-			j = judged{c: c, verdict: Fail, note: "log expired"}
-		}
-		if tg.Step != "" {
-			switch {
-			case !je.stepFound:
-				why := fmt.Sprintf("step %s not found in job %s (job %d)", quote(tg.Step), quote(c.Name), c.ID)
-				if c.Conclusion != "success" {
-					why += fmt.Sprintf(", which concluded %s", quote(c.Conclusion))
-				}
-				stepFails = append(stepFails, why)
-				j = judged{c: c, verdict: Fail, note: "step not found"}
-			case je.step.Conclusion != "success":
-				tj.StepConclusion = je.step.Conclusion
-				why := fmt.Sprintf("concluded %s", quote(je.step.Conclusion))
-				if je.step.Conclusion == "skipped" {
-					why = "was skipped"
-				}
-				stepFails = append(stepFails, fmt.Sprintf("step %s of job %s %s", quote(tg.Step), quote(c.Name), why))
-				j = judged{c: c, verdict: Fail, note: "step " + why}
-			default:
-				tj.StepConclusion = je.step.Conclusion
-			}
-		}
-		if useLog {
-			logRep.merge(je.rep)
-			if je.logNote != "" && je.stepFound && je.step.Conclusion != "skipped" {
-				detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d): %s", quote(c.Name), c.ID, je.logNote))
-			}
-			for _, name := range slices.Sorted(maps.Keys(je.other)) {
-				rep := je.other[name]
-				for _, f := range tg.Files {
-					if len(rep.Matching(f)) > 0 && !slices.Contains(elsewhere[f], name) {
-						elsewhere[f] = append(elsewhere[f], name)
-					}
-				}
-			}
-		}
-		if tg.Step == "" && c.Conclusion != "success" {
-			detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d) concluded %s", quote(c.Name), c.ID, quote(c.Conclusion)))
-		}
-		js = append(js, j)
-		detail.Jobs = append(detail.Jobs, tj)
+	tj, err := r.collectTestJobs(ctx, tg, runID, jobs, detail, useLog, now)
+	if err != nil {
+		return o, err
 	}
-	o.evidence = evidenceOf(cands, isLatest, js)
+	isLatest := func(c github.CheckContext) bool {
+		return slices.ContainsFunc(jobs, func(l github.CheckContext) bool { return l.ID == c.ID })
+	}
+	o.evidence = evidenceOf(cands, isLatest, tj.js)
 
 	var junit *TestReport
-	if tg.JUnitArtifact != "" && len(pend) == 0 {
+	if tg.JUnitArtifact != "" && len(tj.pend) == 0 {
 		je, err := r.junitEvidence(ctx, runID, jobs, tg.JUnitArtifact)
 		if err != nil {
 			return o, err
@@ -198,11 +112,148 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	}
 	var logPtr *TestReport
 	if useLog {
-		logPtr = &logRep
+		logPtr = &tj.logRep
 	}
-	allDone := len(pend) == 0
-	detail.Files = combineFiles(tg.Files, logPtr, junit, allDone)
+	detail.Files = combineFiles(tg.Files, logPtr, junit, len(tj.pend) == 0)
+	testsVerdict(&o, tg, runID, tj)
+	return o, nil
+}
 
+func deref(o *outcome) outcome {
+	if o == nil {
+		return outcome{}
+	}
+	return *o
+}
+
+// testsRunJobs finds the latest run of the gate's workflow on the commit and, in it, the
+// newest attempt of each job the gate names. When there is nothing to judge yet (no run,
+// or no such job) it returns the outcome to report instead (pending, or failed when the
+// run completed without the job).
+func (r *runner) testsRunJobs(ctx context.Context, g *gateState, v *view, detail *TestsDetail, now time.Time) (runID int64, cands, jobs []github.CheckContext, early *outcome, err error) {
+	absent := fmt.Sprintf("job %s in workflow %s", g.job.describe(), g.wf.label())
+	all := workflowRuns(v, g.wf, 0)
+	if len(all) == 0 {
+		return 0, nil, nil, &outcome{verdict: Pending, absent: absent, tests: detail}, nil
+	}
+	runID = latestRunID(all)
+	detail.RunID = runID
+	var inRun []github.CheckContext
+	for _, c := range all {
+		if c.RunID != runID {
+			continue
+		}
+		inRun = append(inRun, c)
+		if g.job.match(c.Name) {
+			cands = append(cands, c)
+		}
+	}
+	jobs = v.latestInRun(cands, runID)
+	if len(jobs) > 0 {
+		return runID, cands, jobs, nil, nil
+	}
+	done := newest(inRun).SuiteStatus == "completed"
+	if !done && len(inRun) > 0 && allCompleted(inRun) {
+		// The suite may lag, or be held open by a check run that is no job of the run.
+		run, err := r.workflowRun(ctx, runID, now)
+		if err != nil {
+			return 0, nil, nil, nil, err
+		}
+		done = run.Status == "completed"
+	}
+	if done {
+		return 0, nil, nil, &outcome{verdict: Fail, hasEvidence: true, tests: detail, link: runURLOf(inRun),
+			reason: fmt.Sprintf("run %d of %s completed without a job %s", runID, quote(g.cfg.Tests.Workflow), g.job.describe())}, nil
+	}
+	return 0, nil, nil, &outcome{verdict: Pending, absent: absent, tests: detail}, nil
+}
+
+// collectTestJobs judges each job of the run: a running job is pending; a completed one
+// is read once (steps and log, jobEvidence) and judged by its step and log. It adds each
+// completed job and the notes about it to detail.
+func (r *runner) collectTestJobs(ctx context.Context, tg *config.TestsGate, runID int64, jobs []github.CheckContext, detail *TestsDetail, useLog bool, now time.Time) (*testsJobs, error) {
+	tj := &testsJobs{elsewhere: map[string][]string{}}
+	for _, c := range jobs {
+		j := r.judge(c, now)
+		if c.Status != "completed" {
+			tj.pend = append(tj.pend, j)
+			tj.js = append(tj.js, j)
+			continue
+		}
+		je, err := r.jobEvidence(ctx, runID, c, tg, useLog)
+		if err != nil {
+			return nil, err
+		}
+		if !je.ready {
+			j = judged{c: c, verdict: Pending, note: je.note, wait: waitRunning}
+			tj.pend = append(tj.pend, j)
+			tj.js = append(tj.js, j)
+			continue
+		}
+		job := TestJob{ID: c.ID, Name: c.Name, URL: cmp.Or(je.job.HTMLURL, c.DetailsURL), Conclusion: c.Conclusion, LogWindow: je.window, Summary: je.rep.Summary}
+		j = judged{c: c, verdict: Pass, note: "completed"}
+		if je.logGone != "" {
+			tj.stepFails = append(tj.stepFails, je.logGone)
+			j = judged{c: c, verdict: Fail, note: "log expired"}
+		}
+		if tg.Step != "" {
+			if je.stepFound {
+				job.StepConclusion = je.step.Conclusion
+			}
+			if why, note := stepFailure(tg.Step, c, je); why != "" {
+				tj.stepFails = append(tj.stepFails, why)
+				j = judged{c: c, verdict: Fail, note: note}
+			}
+		}
+		if useLog {
+			tj.logRep.merge(je.rep)
+			if je.logNote != "" && je.stepFound && je.step.Conclusion != "skipped" {
+				detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d): %s", quote(c.Name), c.ID, je.logNote))
+			}
+			for _, name := range slices.Sorted(maps.Keys(je.other)) {
+				rep := je.other[name]
+				for _, f := range tg.Files {
+					if len(rep.Matching(f)) > 0 && !slices.Contains(tj.elsewhere[f], name) {
+						tj.elsewhere[f] = append(tj.elsewhere[f], name)
+					}
+				}
+			}
+		}
+		if tg.Step == "" && c.Conclusion != "success" {
+			detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d) concluded %s", quote(c.Name), c.ID, quote(c.Conclusion)))
+		}
+		tj.js = append(tj.js, j)
+		detail.Jobs = append(detail.Jobs, job)
+	}
+	return tj, nil
+}
+
+// stepFailure says why the named step of a completed job fails the gate (and the short
+// note for the job's evidence line), or "" when the step exists and succeeded.
+func stepFailure(step string, c github.CheckContext, je *jobEvidence) (why, note string) {
+	switch {
+	case !je.stepFound:
+		why := fmt.Sprintf("step %s not found in job %s (job %d)", quote(step), quote(c.Name), c.ID)
+		if c.Conclusion != "success" {
+			why += fmt.Sprintf(", which concluded %s", quote(c.Conclusion))
+		}
+		return why, "step not found"
+	case je.step.Conclusion != "success":
+		what := fmt.Sprintf("concluded %s", quote(je.step.Conclusion))
+		if je.step.Conclusion == "skipped" {
+			what = "was skipped"
+		}
+		return fmt.Sprintf("step %s of job %s %s", quote(step), quote(c.Name), what), "step " + what
+	}
+	return "", ""
+}
+
+// testsVerdict decides the gate from the per-file results in o.tests and the jobs: a failed
+// step or file fails it at once; otherwise it waits for running jobs; then a file that did
+// not run or was skipped fails it; else it passed.
+func testsVerdict(o *outcome, tg *config.TestsGate, runID int64, tj *testsJobs) {
+	detail := o.tests
+	allDone := len(tj.pend) == 0
 	var failed, missing, passed, ranElsewhere, skipped []string
 	var sources []string
 	for _, f := range detail.Files {
@@ -211,7 +262,7 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			failed = append(failed, clean(f.File))
 		case FileDidNotRun:
 			missing = append(missing, clean(f.File))
-			if steps := elsewhere[f.File]; len(steps) > 0 && tg.Step != "" {
+			if steps := tj.elsewhere[f.File]; len(steps) > 0 && tg.Step != "" {
 				qs := make([]string, len(steps))
 				for i, s := range steps {
 					qs[i] = quote(s)
@@ -231,9 +282,9 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	}
 	n := len(tg.Files)
 	switch {
-	case len(stepFails) > 0 || len(failed) > 0:
+	case len(tj.stepFails) > 0 || len(failed) > 0:
 		var parts []string
-		parts = append(parts, stepFails...)
+		parts = append(parts, tj.stepFails...)
 		if len(failed) > 0 {
 			parts = append(parts, fmt.Sprintf("%d of %d test files failed: %s", len(failed), n, strings.Join(failed, ", ")))
 		}
@@ -244,8 +295,8 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			parts = append(parts, skippedFiles(skipped))
 		}
 		o.verdict, o.reason = Fail, strings.Join(parts, "; ")
-	case len(pend) > 0:
-		agg := aggregate(pend, "job")
+	case !allDone:
+		agg := aggregate(tj.pend, "job")
 		o.verdict, o.reason, o.state, o.wait = Pending, agg.reason, agg.state, agg.wait
 	case len(missing) > 0 || len(skipped) > 0:
 		var parts []string
@@ -264,7 +315,6 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 		o.verdict = Pass
 		o.reason = fmt.Sprintf("%d of %d test files passed (%s) in run %d", len(passed), n, strings.Join(sources, ", "), runID)
 	}
-	return o, nil
 }
 
 func didNotRun(missing []string, n int) string {

@@ -268,7 +268,7 @@ func TestTestsGateNeverAppears(t *testing.T) {
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
 	assert.Equal(t, Fail, res.Verdict)
-	assert.Equal(t, "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
+	assert.Equal(t, "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m (appearance grace): fail closed", res.Gates[0].Reason)
 }
 
 // Evidence is fetched once per completed job, however many polls read it.

@@ -600,7 +600,7 @@ func (r *runner) window(ctx context.Context, env config.Environment, er *EnvResu
 	case d.Open:
 		detail := d.Reason
 		if waited {
-			detail = fmt.Sprintf("opened after waiting %s: %s", er.WindowWaited.D().Round(time.Second), d.Reason)
+			detail = fmt.Sprintf("opened after waiting %s: %s", config.Duration(er.WindowWaited.D().Round(time.Second)), d.Reason)
 		}
 		s.done(StepPass, detail, "")
 		return false, waited, nil

@@ -314,7 +314,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 			setup:       func(h *harness) { h.gh.conclusions["staging"] = []string{"failure"} },
 			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "pass", "fail", "not run"),
-			wantReason: "deploying 0123456 to staging failed: deploy failed: run 501 of deploy.yml concluded failure after 3m0s; its log: " +
+			wantReason: "deploying 0123456 to staging failed: deploy failed: run 501 of deploy.yml concluded failure after 3m; its log: " +
 				runURL(501) + "; run the release again once fixed: it reuses deployment 1002",
 			wantWrites:    5, // tag, record, dispatch, deploying, failed
 			wantResumed:   true,
@@ -355,7 +355,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 			setup:       func(h *harness) { h.gh.conclusions["production"] = []string{"cancelled"} },
 			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "pass", "pass", "pass", "pass", "fail", "not run"),
-			wantReason: "deploying 0123456 to production failed: deploy failed: run 502 of deploy.yml concluded cancelled after 3m0s; its log: " +
+			wantReason: "deploying 0123456 to production failed: deploy failed: run 502 of deploy.yml concluded cancelled after 3m; its log: " +
 				runURL(502) + "; run the release again once fixed: it reuses deployment 1006",
 			wantWrites:    10,
 			wantResumed:   true,
@@ -604,9 +604,9 @@ func TestReleaseWindow(t *testing.T) {
 		require.Len(t, deps, 1)
 		assert.False(t, deps[0].CreatedAt.Before(at("2026-11-24 02:00")), "production deployed at %s", deps[0].CreatedAt.In(brisbane))
 		assert.Equal(t, at("2026-11-24 02:00").Sub(at("2026-11-24 00:38")), r.Environments[1].WindowWaited.D())
-		assert.Equal(t, "opened after waiting 1h22m0s: inside window Tue 02:00-04:00 Australia/Brisbane (closes 2026-11-24T04:00:00+10:00)",
+		assert.Equal(t, "opened after waiting 1h22m: inside window Tue 02:00-04:00 Australia/Brisbane (closes 2026-11-24T04:00:00+10:00)",
 			r.Step("window production").Detail)
-		assert.Contains(t, h.lines, "production: deployment window closed; waiting until it opens Tue 2026-11-24 02:00 AEST (1h22m0s left, max-wait 2h0m0s)")
+		assert.Contains(t, h.lines, "production: deployment window closed; waiting until it opens Tue 2026-11-24 02:00 AEST (1h22m left, max-wait 2h)")
 	})
 	t.Run("force-window overrides and is recorded", func(t *testing.T) {
 		h := newHarness(t, at("2026-11-23 10:00"))

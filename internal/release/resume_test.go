@@ -277,7 +277,7 @@ func TestReleaseTimeoutRerun(t *testing.T) {
 			h.gh.conclusions["production"] = []string{tc.conclusion}
 			r := h.mustRun()
 			require.Equal(t, outcome.Fail, r.Verdict)
-			require.Contains(t, r.Reason, "did not complete within the production timeout of 30m0s")
+			require.Contains(t, r.Reason, "did not complete within the production timeout of 30m")
 			h.gh.clk.Advance(tc.wait)
 			if !tc.rerunAt.IsZero() {
 				h.gh.clk.Set(tc.rerunAt)

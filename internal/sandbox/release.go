@@ -6,6 +6,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // Credentials of the sandbox gateways. They are not secrets (the emulators live for
@@ -67,7 +68,7 @@ func ReleaseConfig(stagingURL, productionURL string) *config.Config {
 			},
 			Monitor: &config.Monitor{
 				Duration: config.Duration(45 * time.Minute), Interval: config.Duration(time.Minute), Sustained: 3,
-				AutoRollback: true, NoData: "fail", Smoke: []string{"connect-auth", "channel", "tool-call"},
+				AutoRollback: true, NoData: "fail", Smoke: config.RollbackProbes(),
 			}},
 	}
 	cfg.Owners = config.Owners{Release: "@agentme/release-owners", Security: "@agentme/security", OnCall: "@agentme/oncall"}
@@ -97,36 +98,36 @@ func releaseScenarios() []Scenario {
 		{
 			Name:        "release",
 			Description: "the whole runbook: gate, candidate tag, staging deploy and smoke, production inside its window, release tag and GitHub release",
-			Command:     "release", Want: "pass", SetupWorld: green,
+			Command:     "release", Want: outcome.Pass, SetupWorld: green,
 		},
 		{
 			Name:        "release-deploy-failing",
 			Description: "the staging deploy workflow fails: the deployment is marked failure and nothing reaches production",
-			Command:     "release", Want: "fail",
+			Command:     "release", Want: outcome.Fail,
 			SetupWorld: func(w *World) { green(w); w.GitHub.FailDeploys("staging", 1) },
 		},
 		{
 			Name:        "release-smoke-failing",
 			Description: "staging comes up without a model provider: the channel probe times out and the release stops before production",
-			Command:     "release", Want: "fail",
+			Command:     "release", Want: outcome.Fail,
 			SetupWorld: func(w *World) { green(w); w.Staging.SetNoModel(true) },
 		},
 		{
 			Name:        "release-outside-window",
 			Description: "Wednesday in Brisbane: production's next window (Thu 02:00) is beyond max-wait, so the release stops with result=scheduled after staging",
-			Command:     "release", Want: "scheduled", SetupWorld: green,
+			Command:     "release", Want: outcome.Scheduled, SetupWorld: green,
 			Start: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC), // Wed 12:00 in Brisbane
 		},
 		{
 			Name:        "release-frozen",
 			Description: "inside the year-end freeze: production is not deployed, and the next window after the freeze is given",
-			Command:     "release", Want: "scheduled", SetupWorld: green,
+			Command:     "release", Want: outcome.Scheduled, SetupWorld: green,
 			Start: time.Date(2026, 12, 21, 16, 30, 0, 0, time.UTC), // Tue 22 Dec 02:30 in Brisbane
 		},
 		{
 			Name:        "release-monitor-rollback",
 			Description: "ten minutes after production is validated its tool calls start failing: after 3 bad intervals the monitor rolls production back to " + PreviousTag + " and the release fails without a release tag",
-			Command:     "release", Want: "fail",
+			Command:     "release", Want: outcome.Fail,
 			SetupWorld: func(w *World) {
 				green(w)
 				w.Production.At(Start.Add(20*time.Minute), func(g *gatewayemu.Server) { g.SetToolsBroken(true) })
@@ -136,7 +137,7 @@ func releaseScenarios() []Scenario {
 		{
 			Name:        "release-monitor-transient",
 			Description: "one bad interval (a single restart of production) during the monitor: not sustained, so nothing is rolled back and the release completes",
-			Command:     "release", Want: "pass",
+			Command:     "release", Want: outcome.Pass,
 			SetupWorld: func(w *World) {
 				green(w)
 				w.Production.At(Start.Add(20*time.Minute), func(g *gatewayemu.Server) { g.Restart() })
@@ -145,7 +146,7 @@ func releaseScenarios() []Scenario {
 		{
 			Name:        "rollback",
 			Description: "a manual rollback of production (reason given): back to the last known good " + PreviousTag + ", smoke re-run, the bad deployment marked, incident note written",
-			Command:     "rollback", Want: "pass",
+			Command:     "rollback", Want: outcome.Pass,
 			SetupWorld: func(w *World) {
 				green(w)
 				w.GitHub.AddAnnotatedTag("v"+Version+"-rc.1", Candidate, "Release candidate")
@@ -155,7 +156,7 @@ func releaseScenarios() []Scenario {
 		{
 			Name:        "monitor-restart-loop",
 			Description: "production restarts every few minutes: the restart signal is bad for 3 intervals in a row and the monitor fails (auto-rollback off)",
-			Command:     "monitor", Want: "fail",
+			Command:     "monitor", Want: outcome.Fail,
 			SetupWorld: func(w *World) {
 				green(w)
 				w.Config.Environments[1].Monitor.AutoRollback = false
@@ -167,7 +168,7 @@ func releaseScenarios() []Scenario {
 		{
 			Name:        "release-resume",
 			Description: "the production deploy fails once; the same release re-run resumes after staging and completes with one tag and one deployment per environment",
-			Command:     "release", Want: "pass", Runs: 2,
+			Command:     "release", Want: outcome.Pass, Runs: 2,
 			SetupWorld: func(w *World) { green(w); w.GitHub.FailDeploys("production", 1) },
 		},
 	}

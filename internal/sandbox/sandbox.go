@@ -67,7 +67,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "all-green",
 			Description: "CI, Security Gate and its targeted regression tests pass; Install Smoke already ran on the candidate",
-			Want:        "pass",
+			Want:        outcome.Pass,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AgentMePush(Candidate)
@@ -77,7 +77,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "test-failing",
 			Description: "src/gateway/tools-invoke-http.test.ts fails in Security Gate's regression step",
-			Want:        "fail",
+			Want:        outcome.Fail,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AddRun(ghemu.WorkflowCI, Candidate, "push", ghemu.CIJobs(ghemu.CIOptions{})...)
@@ -89,7 +89,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "test-missing",
 			Description: "src/gateway/server-http.bootstrap.test.ts did not run (the step passed without it)",
-			Want:        "fail",
+			Want:        outcome.Fail,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AddRun(ghemu.WorkflowCI, Candidate, "push", ghemu.CIJobs(ghemu.CIOptions{})...)
@@ -101,7 +101,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "check-skipped",
 			Description: "a docs-only change: CI skips `check`, and a skipped required check is not a pass",
-			Want:        "fail",
+			Want:        outcome.Fail,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AddRun(ghemu.WorkflowCI, Candidate, "push", ghemu.CIJobs(ghemu.CIOptions{DocsOnly: true})...)
@@ -112,7 +112,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "rerun-green",
 			Description: "Security Gate's first attempt failed auth.test.ts; the re-run passed, and the latest attempt wins",
-			Want:        "pass",
+			Want:        outcome.Pass,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AddRun(ghemu.WorkflowCI, Candidate, "push", ghemu.CIJobs(ghemu.CIOptions{})...)
@@ -125,7 +125,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "check-queued",
 			Description: "no runner picks up `check`: it stays queued until the gate's 45m timeout, which fails closed",
-			Want:        "fail",
+			Want:        outcome.Fail,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AddRun(ghemu.WorkflowCI, Candidate, "push", ghemu.CIJobs(ghemu.CIOptions{CheckNoRunner: true})...)
@@ -136,7 +136,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "install-smoke-dispatch",
 			Description: "Install Smoke never ran on the candidate (it only runs on dispatch and schedule) and main has moved on: the gate dispatches it on a temporary branch, follows it, and removes the branch",
-			Want:        "pass",
+			Want:        outcome.Pass,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AddCommit(Newer)
@@ -147,7 +147,7 @@ func Scenarios() []Scenario {
 		{
 			Name:        "flaky-api",
 			Description: "GitHub answers 502s, a secondary rate limit with Retry-After and slow answers; retries absorb them and the verdict is unchanged",
-			Want:        "pass",
+			Want:        outcome.Pass,
 			Setup: func(s *ghemu.Server) {
 				s.LoadAgentMe(Candidate)
 				s.AgentMePush(Candidate)

@@ -24,6 +24,7 @@ func TestRedactorClean(t *testing.T) {
 		{"split s3cr\x00t3t? no: s3\x1bcr3t", "split s3crt3t? no: ***"},
 		{"line\nbreaks\r\tand   spaces", "line breaks and spaces"},
 		{"\x1b[31mred\x1b[0m", "[31mred[0m"},
+		{"bidi \u202egnp.exe\u202c zero\u200bwidth s3\u200dcr3t", "bidi gnp.exe zerowidth ***"},
 	}
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, r.clean(tc.in, maxDetail), "%q", tc.in)

@@ -25,16 +25,18 @@ import (
 	"unicode"
 
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/redact"
 )
 
-// Probe names, in the order Run executes them.
+// Probe names, in the order Run executes them. They are the configuration's names
+// (declared once, in package config); these are aliases for callers of this package.
 const (
-	ProbeConnectAuth = "connect-auth"
-	ProbeControlUI   = "control-ui"
-	ProbeChannel     = "channel"
-	ProbeBootstrap   = "bootstrap"
-	ProbeToolCall    = "tool-call"
+	ProbeConnectAuth = config.ProbeConnectAuth
+	ProbeControlUI   = config.ProbeControlUI
+	ProbeChannel     = config.ProbeChannel
+	ProbeBootstrap   = config.ProbeBootstrap
+	ProbeToolCall    = config.ProbeToolCall
 )
 
 // Defaults applied by Run when the matching Options field is zero.
@@ -55,16 +57,13 @@ const (
 	ClientVersion     = "release-action"
 )
 
-// AllProbes returns every probe name in execution order (the default probe set).
-func AllProbes() []string {
-	return []string{ProbeConnectAuth, ProbeControlUI, ProbeChannel, ProbeBootstrap, ProbeToolCall}
-}
+// AllProbes returns every probe name in execution order (the default probe set):
+// config.AllProbes.
+func AllProbes() []string { return config.AllProbes() }
 
-// RollbackProbes returns the runbook's post-rollback subset: connect/auth, channel
-// send/receive, basic tool call.
-func RollbackProbes() []string {
-	return []string{ProbeConnectAuth, ProbeChannel, ProbeToolCall}
-}
+// RollbackProbes returns the runbook's post-rollback subset (connect/auth, channel
+// send/receive, basic tool call): config.RollbackProbes.
+func RollbackProbes() []string { return config.RollbackProbes() }
 
 // ChannelTarget is an optional outbound delivery the channel probe also performs with
 // the gateway's `send` method (for example a Slack channel or a test phone number).

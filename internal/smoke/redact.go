@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agentme/release-action/internal/redact"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 const (
@@ -42,7 +43,11 @@ func (r *redactor) addLocal(secret string) { r.local.Add(secret) }
 
 func (r *redactor) redact(s string) string { return r.local.Redact(r.shared.Redact(s)) }
 
-// clean strips control characters, redacts secrets and bounds the length.
+// clean strips control characters, redacts secrets and bounds the length. Controls other
+// than line breaks and tabs are dropped rather than spaced, so a secret a gateway split
+// with one is rebuilt and redacted; untrusted.Clean (the one cleaner of untrusted text)
+// then drops the invisible format characters (bidi overrides, zero-width) that would
+// let gateway text hide or reorder what an operator reads.
 func (r *redactor) clean(s string, limit int) string {
 	s = strings.Map(func(c rune) rune {
 		switch {
@@ -53,6 +58,7 @@ func (r *redactor) clean(s string, limit int) string {
 		}
 		return c
 	}, s)
+	s = untrusted.Clean(s)
 	// Again after the spaces collapse: that can rebuild a secret with a space in it.
 	s = r.redact(strings.Join(strings.Fields(r.redact(s)), " "))
 	if utf8.RuneCountInString(s) > limit {

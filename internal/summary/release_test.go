@@ -113,7 +113,7 @@ func passResult() *release.Result {
 		Started: relStart, Finished: relStart.Add(62 * time.Minute), Duration: config.Duration(62 * time.Minute),
 	}
 	r.Steps[2].Detail, r.Steps[2].Link = "deployment 1002, run 501 concluded success", staging.RunURL
-	r.Steps[5].Detail, r.Steps[5].Link = "deployment 1006, run 502 concluded success; waited 6m0s for approval by @agentme/release-owners", production.RunURL
+	r.Steps[5].Detail, r.Steps[5].Link = "deployment 1006, run 502 concluded success; waited 6m for approval by @agentme/release-owners", production.RunURL
 	r.Steps[8].Detail, r.Steps[8].Link = "created annotated tag v1.2.3 at 0123456; GitHub release published", r.ReleaseURL
 	return r
 }

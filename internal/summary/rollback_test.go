@@ -90,7 +90,7 @@ func TestRollbackSummaryFailed(t *testing.T) {
 		"**Target:** as asked",
 		"| From (bad) | `bbbbbbb` | `v1.3.0-rc.1` | 5621 | not marked |",
 		"❌ deploy failure |",
-		"**Impact window:** from 2026\\-11\\-24 01:07:00 UTC (first success status of deployment 5621), **still open** (1h0m0s so far)",
+		"**Impact window:** from 2026\\-11\\-24 01:07:00 UTC (first success status of deployment 5621), **still open** (1h so far)",
 		"> ⚠️ opening the incident issue failed: 403",
 	} {
 		assert.Contains(t, md, want)

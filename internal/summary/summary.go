@@ -12,6 +12,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/markdown"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // Icons for verdicts. Text follows every icon so the meaning survives without emoji.
@@ -30,15 +31,16 @@ func icon[T ~string](verdict T) string {
 	}
 }
 
-// Dur prints a duration rounded for people: 850ms, 12s, 3m4s, 1h2m0s.
+// Dur prints a duration rounded for people in the reports' one spelling
+// (config.Duration): 850ms, 12s, 3m4s, 45m, 1h2m.
 func Dur(d time.Duration) string {
 	switch {
 	case d <= 0:
 		return "0s"
 	case d < time.Second:
-		return d.Round(time.Millisecond).String()
+		return config.Duration(d.Round(time.Millisecond)).String()
 	default:
-		return d.Round(time.Second).String()
+		return config.Duration(d.Round(time.Second)).String()
 	}
 }
 
@@ -69,12 +71,10 @@ func Owners(o config.Owners) string {
 	return "Owners: " + strings.Join(parts, " · ") + "\n"
 }
 
-// CommitLink links a commit by its short SHA.
+// CommitLink links a commit by its short SHA (untrusted.ShortSHA: SHAs in API answers
+// are untrusted too).
 func CommitLink(serverURL string, repo github.Repo, sha string) string {
-	short := sha
-	if len(short) > 7 {
-		short = short[:7]
-	}
+	short := untrusted.ShortSHA(sha)
 	if serverURL == "" || repo.Owner == "" {
 		return markdown.Code(short)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/config"
 )
 
 // reportEvery bounds the silence while waiting: the runner's log must show progress at
@@ -33,7 +34,7 @@ func (s *Schedule) Wait(ctx context.Context, clk clock.Clock, maxWait time.Durat
 		left := d.NextOpen.Sub(now)
 		step := min(left, reportEvery)
 		report(fmt.Sprintf("deployment window closed; waiting until it opens %s (%s left, max-wait %s)",
-			fmtWhen(d.NextOpen), left.Round(time.Second), maxWait))
+			fmtWhen(d.NextOpen), config.Duration(left.Round(time.Second)), config.Duration(maxWait)))
 		if err := clk.Sleep(ctx, step); err != nil {
 			return d, waited, fmt.Errorf("wait for the deployment window opening %s: %w", fmtWhen(d.NextOpen), err)
 		}

@@ -134,5 +134,5 @@ func TestWaitRedecides(t *testing.T) {
 	assert.False(t, d.Open, "the window closed while the clock overran")
 	assert.Equal(t, "2026-12-03T02:00:00+10:00", d.NextOpen.Format(time.RFC3339))
 	require.Len(t, msgs, 1)
-	assert.True(t, strings.HasPrefix(msgs[0], "deployment window closed; waiting until it opens Tue 2026-12-01 02:00 AEST (30m0s left"), msgs[0])
+	assert.True(t, strings.HasPrefix(msgs[0], "deployment window closed; waiting until it opens Tue 2026-12-01 02:00 AEST (30m left"), msgs[0])
 }
