@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/smoke"
