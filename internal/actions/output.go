@@ -24,7 +24,8 @@ const maxDelimiterDraws = 8
 // with a digit or '-'), the names action.yml can declare; anything else is refused
 // because '=', '<' or a line break in a name would change how the runner reads the file.
 // Values must be valid UTF-8: the runner decodes the file as UTF-8 and would replace
-// invalid bytes. Outputs are never redacted: the CLI must not put secrets in them.
+// invalid bytes. Registered secrets are redacted from the value (the CLI must not put
+// secrets in outputs, and an echoed one in a report is hidden like on stdout).
 func (r *Runner) SetOutput(name, value string) error {
 	if err := validateOutputName(name); err != nil {
 		return err
@@ -32,6 +33,7 @@ func (r *Runner) SetOutput(name, value string) error {
 	if !utf8.ValidString(value) {
 		return fmt.Errorf("set output %q: value is not valid UTF-8", name)
 	}
+	value = r.redact(value)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.outputPath != "" {

@@ -5,8 +5,8 @@
 //
 // Two modes: Actions (GITHUB_ACTIONS=true) prints workflow commands; Terminal prints
 // the same information for a person. In both modes untrusted text can never start a
-// workflow command, and registered secrets are redacted from every line written to
-// stdout and from the step summary.
+// workflow command, and registered secrets (one redact.Redactor, see Redactor) are
+// redacted from every line written to stdout, from the step summary and from outputs.
 package actions
 
 import (
@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/agentme/release-action/internal/redact"
 )
 
 // Annotation locates an error, warning or notice. Zero values are omitted.
@@ -50,9 +52,7 @@ type Runner struct {
 	summaryOmitted int64
 	summary        strings.Builder
 
-	secrets   map[string]bool // every spelling that is redacted
-	announced map[string]bool // values given to AddMask (and their lines)
-	redactor  *strings.Replacer
+	red       *redact.Redactor
 	groupOpen bool
 }
 
@@ -78,8 +78,7 @@ func New(stdout io.Writer, getenv func(string) string) *Runner {
 		summaryPath: getenv("GITHUB_STEP_SUMMARY"),
 		summaryCap:  SummaryCap,
 		summaryHard: SummaryLimit,
-		secrets:     map[string]bool{},
-		announced:   map[string]bool{},
+		red:         redact.New(),
 	}
 }
 

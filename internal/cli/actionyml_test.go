@@ -48,8 +48,18 @@ func TestActionMetadataMatchesCommands(t *testing.T) {
 	}
 	sort.Strings(unused)
 	assert.Empty(t, unused, "action.yml declares inputs no command reads")
-	for _, out := range []string{"result", "report", "sha", "tag", "release-tag", "deployment-ids", "environment-urls", "next-window"} {
-		_, ok := meta.Outputs[out]
-		assert.True(t, ok, "output %s is written but not declared", out)
+	// Every output a command writes (the harness checks each end-to-end run against the
+	// command's list) is declared, and every declared output is written by some command.
+	written := map[string]bool{}
+	for _, c := range commands() {
+		for _, out := range append([]string{"result", "report"}, c.outputs...) {
+			written[out] = true
+			_, ok := meta.Outputs[out]
+			assert.True(t, ok, "command %s writes output %s that action.yml does not declare", c.name, out)
+		}
+	}
+	for name, out := range meta.Outputs {
+		assert.NotEmpty(t, out.Description, "output %s has no description", name)
+		assert.True(t, written[name], "action.yml declares output %s that no command writes", name)
 	}
 }

@@ -1,6 +1,9 @@
 // Package cli is release-action's command layer: it parses inputs (action inputs under
-// GITHUB_ACTIONS=true, flags otherwise) once into typed options, runs one command, and is
-// the only place that maps outcomes to exit codes.
+// GITHUB_ACTIONS=true, flags otherwise) once into typed options, runs one command, renders
+// its result, and is the only place that maps outcomes to exit codes (exitCode). Commands
+// return error (nil: passed or scheduled; an *outcome.Decision: the verdict fail/error;
+// outcome.ErrBadInput: input to fix; anything else: GitHub or network failure). What is
+// done to an environment lives in internal/environment; cli does not orchestrate.
 package cli
 
 import (
@@ -9,12 +12,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/environment"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
@@ -39,13 +45,37 @@ type Env struct {
 	// HTTPClient is the base client for GitHub and gateways (default: a fresh client
 	// with TLS verification on and no global state).
 	HTTPClient *http.Client
+	// Dir is the working directory that relative paths in inputs and the environment
+	// (the config input, GITHUB_EVENT_PATH) are read from; "" is the process's. Tests set
+	// it instead of changing the process's directory. The runner's own files
+	// (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY) are absolute on every runner and taken as given.
+	Dir string
+}
+
+// path resolves a path from an input or the environment against Env.Dir.
+func (a *app) path(p string) string {
+	if a.env.Dir == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(a.env.Dir, p)
+}
+
+// githubContext reads the workflow run's context (GITHUB_*, the repository input), with
+// the event payload's path resolved against Env.Dir.
+func (a *app) githubContext() (ghContext, error) {
+	c, err := readGitHubContext(a.env.Getenv, a.in.str("repository"))
+	c.EventPath = a.path(c.EventPath)
+	return c, err
 }
 
 type command struct {
 	name    string
 	summary string
 	inputs  []input
-	run     func(ctx context.Context, a *app) int
+	// outputs are the outputs the command writes besides result and report. End-to-end
+	// runs check that nothing else is written, and action.yml must declare them all.
+	outputs []string
+	run     func(ctx context.Context, a *app) error
 }
 
 // app is one command invocation: its runner, parsed inputs and injected dependencies.
@@ -64,6 +94,8 @@ type app struct {
 	channelTimeout time.Duration
 	// pollInterval is how often deploy runs are checked (0: deploy's default).
 	pollInterval time.Duration
+	// secretStore reads and masks the credentials the configuration names, once per value.
+	secretStore *environment.Secrets
 }
 
 func commands() []*command {
@@ -138,7 +170,7 @@ func Main(ctx context.Context, env Env) int {
 	cmd := findCommand(name)
 	if cmd == nil {
 		a := &app{env: env, runner: runner, stderr: env.Stderr}
-		return a.fail(ExitBadInput, badInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
+		return a.exit(outcome.BadInputf("unknown command %q: use one of %s", name, strings.Join(commandNames(), ", ")))
 	}
 	a := &app{env: env, runner: runner, cmd: cmd, stderr: env.Stderr}
 	in, help, err := parseInputs(cmd, runner, env.Getenv, args, env.Stdout)
@@ -146,10 +178,10 @@ func Main(ctx context.Context, env Env) int {
 		return ExitOK
 	}
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return a.exit(outcome.BadInput(err))
 	}
 	a.in = in
-	return cmd.run(ctx, a)
+	return a.exit(cmd.run(ctx, a))
 }
 
 func commandNames() []string {
@@ -176,8 +208,15 @@ func printUsage(w io.Writer) {
 	fmt.Fprintln(w, "Exit codes: 0 pass, 1 blocked or failed, 2 bad input or configuration, 3 GitHub or network failure.")
 }
 
-// fail reports err the way the runner expects and returns code.
-func (a *app) fail(code int, err error) int {
+// exit reports how the command ended and returns its exit code: the one place a command's
+// end becomes a code. A verdict (outcome.Decision) was already reported by the command;
+// any other error is printed here, redacted.
+func (a *app) exit(err error) int {
+	code := exitCode(err)
+	var d *outcome.Decision
+	if err == nil || errors.As(err, &d) {
+		return code
+	}
 	msg := a.runner.Redact(err.Error())
 	if a.runner.Actions() {
 		a.runner.Error(msg, actions.Annotation{Title: "release-action"})
@@ -193,32 +232,24 @@ func (a *app) fail(code int, err error) int {
 	return code
 }
 
-// exitCode maps an error that stopped a command to its exit code: bad input (2) when the
-// user can fix the input, else a GitHub or network failure (3).
+// exitCode maps how a command ended to its exit code: nil passed (0); a verdict
+// (outcome.Decision) fail is 1 and error 3 (an API failure stopped it); bad input the user
+// fixes (outcome.ErrBadInput) is 2; anything else is a GitHub or network failure (3).
 func exitCode(err error) int {
-	var bad *badInputError
-	if errors.As(err, &bad) {
+	var d *outcome.Decision
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &d):
+		switch d.Verdict {
+		case outcome.Pass, outcome.Scheduled:
+			return ExitOK
+		case outcome.Error:
+			return ExitAPI
+		}
+		return ExitFailed
+	case errors.Is(err, outcome.ErrBadInput):
 		return ExitBadInput
 	}
-	if errors.Is(err, context.Canceled) {
-		return ExitAPI
-	}
 	return ExitAPI
-}
-
-// badInputError marks an error the user fixes by changing inputs or configuration.
-type badInputError struct{ err error }
-
-func (e *badInputError) Error() string { return e.err.Error() }
-func (e *badInputError) Unwrap() error { return e.err }
-
-func badInputf(format string, args ...any) error {
-	return &badInputError{err: fmt.Errorf(format, args...)}
-}
-
-func badInput(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &badInputError{err: err}
 }

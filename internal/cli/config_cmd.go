@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 func configCommand() *command {
@@ -12,10 +13,10 @@ func configCommand() *command {
 		name:    "config",
 		summary: "validate the configuration file and print the effective configuration",
 		inputs:  []input{inConfig},
-		run: func(_ context.Context, a *app) int {
+		run: func(_ context.Context, a *app) error {
 			cfg, err := a.loadConfig()
 			if err != nil {
-				return a.fail(ExitBadInput, err)
+				return err
 			}
 			src := cfg.Source
 			if src == "" {
@@ -24,16 +25,16 @@ func configCommand() *command {
 			// The file is untrusted (on a pull request its author wrote it): Raw keeps any
 			// workflow-command syntax in names or patterns from being executed.
 			a.runner.Raw("# effective configuration from " + src + "\n" + cfg.YAML())
-			return ExitOK
+			return nil
 		},
 	}
 }
 
 // loadConfig loads the `config` input's file; every problem is bad input.
 func (a *app) loadConfig() (*config.Config, error) {
-	cfg, err := config.Load(a.in.str("config"))
+	cfg, err := config.Load(a.path(a.in.str("config")))
 	if err != nil {
-		return nil, badInput(fmt.Errorf("configuration is invalid; fix these and run again (release-action config checks a file):\n%w", err))
+		return nil, outcome.BadInput(fmt.Errorf("configuration is invalid; fix these and run again (release-action config checks a file):\n%w", err))
 	}
 	return cfg, nil
 }

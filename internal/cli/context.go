@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // ghContext is the workflow run's context, read once from the runner's GITHUB_*
@@ -57,16 +58,16 @@ func readGitHubContext(getenv func(string) string, repository string) (ghContext
 	if id := getenv("GITHUB_RUN_ID"); id != "" {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil {
-			return c, badInputf("GITHUB_RUN_ID %q is not a number", id)
+			return c, outcome.BadInputf("GITHUB_RUN_ID %q is not a number", id)
 		}
 		c.RunID = n
 	}
 	owner, name, ok := strings.Cut(repository, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		if repository == "" {
-			return c, badInputf("no repository: set GITHUB_REPOSITORY or --repository to owner/name")
+			return c, outcome.BadInputf("no repository: set GITHUB_REPOSITORY or --repository to owner/name")
 		}
-		return c, badInputf("repository %q is not owner/name", repository)
+		return c, outcome.BadInputf("repository %q is not owner/name", repository)
 	}
 	c.Repo = github.Repo{Owner: owner, Name: name}
 	return c, nil
@@ -110,7 +111,7 @@ func (c ghContext) prCommits() (head, base string, err error) {
 		} `json:"pull_request"`
 	}
 	if err := json.Unmarshal(data, &ev); err != nil {
-		return "", "", badInputf("event payload %s is not valid JSON: %v", c.EventPath, err)
+		return "", "", outcome.BadInputf("event payload %s is not valid JSON: %v", c.EventPath, err)
 	}
 	return ev.PullRequest.Head.SHA, ev.PullRequest.Base.SHA, nil
 }
@@ -137,5 +138,5 @@ func (c ghContext) candidateSHA(explicit string) (string, error) {
 	if c.SHA != "" {
 		return c.SHA, nil
 	}
-	return "", badInputf("no candidate commit: set the sha input (--sha), or run in a workflow where GITHUB_SHA is set")
+	return "", outcome.BadInputf("no candidate commit: set the sha input (--sha), or run in a workflow where GITHUB_SHA is set")
 }

@@ -10,9 +10,11 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/markdown"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -23,15 +25,19 @@ var (
 	inCheckRunName = input{name: "check-run-name", def: "release-gate", help: "name of the published check run"}
 )
 
+// gateOutputs are the gate's outputs besides result and report.
+var gateOutputs = []string{"sha"}
+
 func gateCommand() *command {
 	return &command{
 		name:    "gate",
 		summary: "verify the runbook's pre-release gates on a candidate commit",
 		inputs:  []input{inToken, inConfig, inRepo, inSHA, inTimeout, inCheckRun, inCheckRunName},
-		run: func(ctx context.Context, a *app) int {
+		outputs: gateOutputs,
+		run: func(ctx context.Context, a *app) error {
 			p, err := a.gateParams()
 			if err != nil {
-				return a.fail(exitCode(err), err)
+				return err
 			}
 			return a.runGate(ctx, p)
 		},
@@ -52,14 +58,14 @@ type gateParams struct {
 
 func (a *app) gateParams() (gateParams, error) {
 	var p gateParams
-	gh, err := readGitHubContext(a.env.Getenv, a.in.str("repository"))
+	gh, err := a.githubContext()
 	if err != nil {
 		return p, err
 	}
 	p.gh = gh
 	p.token = a.in.str("token")
 	if p.token == "" {
-		return p, badInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
+		return p, outcome.BadInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
 	}
 	if p.cfg, err = a.loadConfig(); err != nil {
 		return p, err
@@ -96,10 +102,10 @@ func (a *app) trustedConfig(ctx context.Context, client *github.Client, p gatePa
 	case errors.Is(err, github.ErrNotFound):
 		cfg = config.Default()
 	case err != nil:
-		return nil, classify(err, fmt.Sprintf("read %s at the pull request's base %s", path, base))
+		return nil, environment.Classify(err, fmt.Sprintf("read %s at the pull request's base %s", path, base))
 	default:
 		if cfg, err = config.Parse(path+"@"+base, data); err != nil {
-			return nil, badInput(fmt.Errorf("configuration at the pull request's base is invalid; fix it on the base branch:\n%w", err))
+			return nil, outcome.BadInput(fmt.Errorf("configuration at the pull request's base is invalid; fix it on the base branch:\n%w", err))
 		}
 	}
 	a.runner.Infof("Pull request: gates come from %s at the base commit %s, not from the pull request.", path, base)
@@ -119,46 +125,26 @@ func (a *app) newClient(gh ghContext, token string) (*github.Client, error) {
 		Clock:      a.env.Clock,
 		UserAgent:  "agentme-release-action/" + Version(),
 		Debugf:     a.runner.Debugf,
+		Redactor:   a.runner.Redactor(),
 	})
 	if err != nil {
-		return nil, badInput(fmt.Errorf("GitHub client: %w", err))
+		return nil, outcome.BadInput(fmt.Errorf("GitHub client: %w", err))
 	}
 	return c, nil
 }
 
-// classify turns a GitHub error into the error the user sees, marking what input fixes:
-// a refused token (401), a token without a permission (403 that is not a rate limit) and a
-// gate configuration GitHub proved wrong (gate.ErrConfig) are bad input (exit 2); rate
-// limits, 5xx and network failures stay GitHub failures (exit 3).
-func classify(err error, what string) error {
-	switch {
-	case errors.Is(err, github.ErrUnauthorized):
-		return badInput(fmt.Errorf("%s: GitHub refused the token (401): pass a valid token (the job's GITHUB_TOKEN, or a PAT/App token for another repository): %w", what, err))
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("%s: cancelled before a decision: %w", what, err)
-	case errors.Is(err, gate.ErrConfig):
-		return badInput(fmt.Errorf("%s: %w", what, err))
-	case errors.Is(err, github.ErrRateLimited):
-		// Before ErrForbidden: a rate limit is a 403 too, and waiting does help.
-	case errors.Is(err, github.ErrForbidden):
-		return badInput(fmt.Errorf("%s: GitHub refused the request (403): the token lacks a permission: "+
-			"grant the job the permissions the README lists (actions: write, checks: write or at least checks: read, "+
-			"contents: write); a pull request from a fork only gets a read-only token: %w", what, err))
-	}
-	return fmt.Errorf("%s: %w; this is a GitHub or network failure, not a verdict: re-run the job when GitHub answers again", what, err)
-}
-
-// GateReport is the gate's `report` output. Field names are stable.
+// GateReport is the gate's `report` output. Field names and the shape are stable: every
+// key is always present (check_run and owners are null when there is none).
 type GateReport struct {
-	Command    string         `json:"command"`
-	Version    string         `json:"version"`
-	Repository string         `json:"repository"`
-	SHA        string         `json:"sha"`
-	Result     string         `json:"result"`
-	Gate       *gate.Result   `json:"gate"`
-	Cost       github.Cost    `json:"api_cost"`
-	CheckRun   *CheckRunInfo  `json:"check_run,omitempty"`
-	Owners     *config.Owners `json:"owners,omitempty"`
+	Command    string          `json:"command"`
+	Version    string          `json:"version"`
+	Repository string          `json:"repository"`
+	SHA        string          `json:"sha"`
+	Result     outcome.Verdict `json:"result"`
+	Gate       *gate.Result    `json:"gate"`
+	Cost       github.Cost     `json:"api_cost"`
+	CheckRun   *CheckRunInfo   `json:"check_run"`
+	Owners     *config.Owners  `json:"owners"`
 }
 
 // CheckRunInfo is the published release-gate check run.
@@ -167,31 +153,29 @@ type CheckRunInfo struct {
 	ID   int64  `json:"id"`
 }
 
-func (a *app) runGate(ctx context.Context, p gateParams) int {
+func (a *app) runGate(ctx context.Context, p gateParams) error {
 	client, err := a.newClient(p.gh, p.token)
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return err
 	}
 	if p.cfg, err = a.trustedConfig(ctx, client, p); err != nil {
-		return a.fail(exitCode(err), err)
+		return err
 	}
-	_, code := a.evaluateGate(ctx, client, p)
-	return code
+	return a.evaluateGate(ctx, client, p)
 }
 
-// evaluateGate runs the gate and writes its outputs, summary and annotations. It returns
-// the result (nil when the gate could not run) and the exit code.
-func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gateParams) (*gate.Result, int) {
+// evaluateGate runs the gate and writes its outputs, summary and annotations. A blocked
+// gate is an outcome.Decision with verdict fail.
+func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gateParams) error {
 	r := a.runner
 	r.Group("Candidate commit")
 	sha, err := client.ResolveCommit(ctx, p.ref)
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, github.ErrNotFound) {
-			return nil, a.fail(ExitBadInput, badInputf("candidate commit %q was not found in %s: check the sha input (a full or short SHA, branch or tag of that repository)", p.ref, p.gh.Repo))
+			return outcome.BadInputf("candidate commit %q was not found in %s: check the sha input (a full or short SHA, branch or tag of that repository)", p.ref, p.gh.Repo)
 		}
-		e := classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
-		return nil, a.fail(exitCode(e), e)
+		return environment.Classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
 	}
 	r.Infof("Candidate: %s@%s (%d gates, timeout %s)", p.gh.Repo, sha, len(p.cfg.Gates), p.cfg.Policy.Timeout.D())
 
@@ -211,14 +195,14 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	res, err := gate.Run(ctx, client, a.gateOptions(p, sha, checkRunID))
 	r.EndGroup()
 	if err != nil {
-		if errors.Is(err, gate.ErrInvalid) {
-			return nil, a.fail(ExitBadInput, badInput(fmt.Errorf("gate configuration: %w", err)))
+		if errors.Is(err, outcome.ErrBadInput) {
+			return fmt.Errorf("gate configuration: %w", err)
 		}
-		e := classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
+		e := environment.Classify(err, fmt.Sprintf("evaluate the gates on %s", sha))
 		if checkRunID != 0 {
 			a.completeCheckRun(client, p, sha, checkRunID, "", "The gate could not decide: "+markdown.Escape(a.runner.Redact(err.Error())))
 		}
-		return nil, a.fail(exitCode(e), e)
+		return e
 	}
 
 	md := summary.Gate(res, summary.GateInfo{Commit: summary.CommitLink(p.gh.ServerURL, p.gh.Repo, sha)})
@@ -248,10 +232,10 @@ func (a *app) evaluateGate(ctx context.Context, client *github.Client, p gatePar
 	}
 	if res.Verdict == gate.Pass {
 		r.Infof("Gate passed: every gate is satisfied on %s.", sha)
-		return res, ExitOK
+		return nil
 	}
 	r.Infof("Gate blocked: %s", res.Reason)
-	return res, ExitFailed
+	return outcome.Decided(outcome.Fail, res.Reason)
 }
 
 // progress prints one progress line (with the sandbox's virtual time when set).
@@ -265,7 +249,7 @@ func (a *app) progress(msg string) {
 
 // completeCheckRun finishes the published check run. Conclusion "" means the gate could
 // not decide (neutral would read as a pass on GitHub's UI, so it is "failure" there too).
-func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, id int64, verdict, md string) {
+func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, id int64, verdict outcome.Verdict, md string) {
 	conclusion, title := "failure", "Release gate blocked"
 	switch verdict {
 	case gate.Pass:
@@ -291,7 +275,7 @@ func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, 
 
 // writeResult sets the result, report and extra outputs and appends the step summary. In
 // a terminal the summary is printed instead.
-func (a *app) writeResult(result string, report any, md string, extra map[string]string) {
+func (a *app) writeResult(result outcome.Verdict, report any, md string, extra map[string]string) {
 	r := a.runner
 	data, err := json.Marshal(report)
 	if err != nil {
@@ -303,7 +287,7 @@ func (a *app) writeResult(result string, report any, md string, extra map[string
 			r.Error(fmt.Sprintf("set output %s: %v", k, err), actions.Annotation{Title: "release-action"})
 		}
 	}
-	set("result", result)
+	set("result", string(result))
 	set("report", string(data))
 	for k, v := range extra {
 		set(k, v)

@@ -32,7 +32,7 @@ func TestGateScenarios(t *testing.T) {
 				wantCode = cli.ExitFailed
 			}
 			require.Equal(t, wantCode, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
-			assert.Equal(t, sc.Want, r.outputs["result"])
+			assert.Equal(t, string(sc.Want), r.outputs["result"])
 			assert.Equal(t, sandbox.Candidate, r.outputs["sha"])
 
 			var rep cli.GateReport

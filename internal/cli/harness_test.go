@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentme/release-action/internal/actions"
@@ -96,6 +97,7 @@ func (h *harness) run(args ...string) result {
 		Stdout: &stdout,
 		Stderr: &stderr,
 		Clock:  h.clk,
+		Dir:    h.dir,
 	})
 	out, err := os.ReadFile(h.env["GITHUB_OUTPUT"])
 	require.NoError(h.t, err)
@@ -103,6 +105,12 @@ func (h *harness) run(args ...string) result {
 	require.NoError(h.t, err, "GITHUB_OUTPUT must parse the way the runner parses it")
 	sum, err := os.ReadFile(h.env["GITHUB_STEP_SUMMARY"])
 	require.NoError(h.t, err)
+	// What a command writes is what it declares (and action.yml declares every declared
+	// output: TestActionMetadataMatchesCommands).
+	declared := cli.CommandOutputs(h.env["INPUT_COMMAND"])
+	for k := range outputs {
+		assert.Contains(h.t, declared, k, "command %s writes output %q it does not declare", h.env["INPUT_COMMAND"], k)
+	}
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String(), outputs: outputs, summary: string(sum)}
 }
 

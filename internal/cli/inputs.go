@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentme/release-action/internal/actions"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // input is one action input, mirrored as a CLI flag of the same name.
@@ -37,7 +38,7 @@ func (v values) boolean(name string) (bool, error) {
 	case "true", "yes", "1", "on":
 		return true, nil
 	}
-	return false, badInputf("input %s: %q is not a boolean; use true or false", name, v[name])
+	return false, outcome.BadInputf("input %s: %q is not a boolean; use true or false", name, v[name])
 }
 
 // duration parses a Go duration; "" gives zero (meaning: use the configured default).
@@ -48,7 +49,7 @@ func (v values) duration(name string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {
-		return 0, badInputf("input %s: %q is not a positive duration; write it like 45m or 1h30m", name, s)
+		return 0, outcome.BadInputf("input %s: %q is not a positive duration; write it like 45m or 1h30m", name, s)
 	}
 	return d, nil
 }
@@ -70,7 +71,7 @@ func (v values) integer(name string) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, badInputf("input %s: %q is not a whole number", name, s)
+		return 0, outcome.BadInputf("input %s: %q is not a whole number", name, s)
 	}
 	return n, nil
 }
@@ -84,7 +85,7 @@ func parseInputs(cmd *command, r *actions.Runner, getenv func(string) string, ar
 			vals[in.name] = r.Input(in.name)
 		}
 		if len(args) > 0 {
-			return nil, false, badInputf("%s: unexpected arguments %q: in a workflow, pass everything as inputs (with:)", cmd.name, args)
+			return nil, false, outcome.BadInputf("%s: unexpected arguments %q: in a workflow, pass everything as inputs (with:)", cmd.name, args)
 		}
 	} else {
 		fs := flag.NewFlagSet(cmd.name, flag.ContinueOnError)
@@ -98,10 +99,10 @@ func parseInputs(cmd *command, r *actions.Runner, getenv func(string) string, ar
 				printCommandHelp(stdout, cmd)
 				return nil, true, nil
 			}
-			return nil, false, badInputf("%s: %v (see 'release-action %s --help')", cmd.name, err, cmd.name)
+			return nil, false, outcome.BadInputf("%s: %v (see 'release-action %s --help')", cmd.name, err, cmd.name)
 		}
 		if fs.NArg() > 0 {
-			return nil, false, badInputf("%s: unexpected arguments %q (see 'release-action %s --help')", cmd.name, fs.Args(), cmd.name)
+			return nil, false, outcome.BadInputf("%s: unexpected arguments %q (see 'release-action %s --help')", cmd.name, fs.Args(), cmd.name)
 		}
 		for name, p := range ptrs {
 			vals[name] = strings.TrimSpace(*p)

@@ -48,12 +48,9 @@ func TestGateOnPullRequest(t *testing.T) {
 	h.env["INPUT_CONFIG"] = ".github/release-action.yml"
 	h.env["INPUT_CHECK-RUN"] = "true"
 	// The checked-out head carries a configuration that would disable every gate.
-	wd, err := os.Getwd()
-	require.NoError(t, err)
 	require.NoError(t, os.MkdirAll(filepath.Join(h.dir, ".github"), 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(h.dir, ".github", "release-action.yml"), []byte("gates:\n  - name: nothing\n    check: \"does-not-matter\"\npolicy:\n  appear-timeout: 1m\n"), 0o644))
-	require.NoError(t, os.Chdir(h.dir))
-	t.Cleanup(func() { _ = os.Chdir(wd) })
+	// The relative config input is read from the harness's working directory (Env.Dir).
 
 	r := h.run()
 	require.Equal(t, cli.ExitOK, r.code, r.stdout)

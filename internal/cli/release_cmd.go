@@ -9,11 +9,11 @@ import (
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
-	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
-	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -26,15 +26,19 @@ var releaseInputs = []input{
 	inPollInterval, inChannelTimeout,
 }
 
+// releaseOutputs are the release's outputs besides result and report.
+var releaseOutputs = []string{"sha", "tag", "release-tag", "deployment-ids", "environment-urls", "next-window"}
+
 func releaseCommand() *command {
 	return &command{
 		name:    "release",
 		summary: "gate, tag, deploy staging, validate, deploy production in its window, monitor, tag the release",
 		inputs:  releaseInputs,
-		run: func(ctx context.Context, a *app) int {
+		outputs: releaseOutputs,
+		run: func(ctx context.Context, a *app) error {
 			p, err := a.releaseParams()
 			if err != nil {
-				return a.fail(exitCode(err), err)
+				return err
 			}
 			return a.runRelease(ctx, p)
 		},
@@ -44,11 +48,10 @@ func releaseCommand() *command {
 // releaseParams is the release command's typed input.
 type releaseParams struct {
 	gateParams
-	tag          string
-	force        bool
-	forceWindow  bool
-	forceReason  string
-	pollInterval time.Duration
+	tag         string
+	force       bool
+	forceWindow bool
+	forceReason string
 }
 
 func (a *app) releaseParams() (releaseParams, error) {
@@ -66,124 +69,53 @@ func (a *app) releaseParams() (releaseParams, error) {
 	}
 	p.forceReason = a.in.str("force-reason")
 	if p.forceWindow && p.forceReason == "" {
-		return p, badInputf("force-window needs force-reason: say why production is deployed outside its window (it is recorded in the summary and the deployment)")
+		return p, outcome.BadInputf("force-window needs force-reason: say why production is deployed outside its window (it is recorded in the summary and the deployment)")
 	}
 	if err := a.environmentTimings(); err != nil {
 		return p, err
 	}
-	p.pollInterval = a.pollInterval
-	if err := a.checkCredentials(p.cfg); err != nil {
-		return p, err
-	}
-	// The release watches the last environment with its monitor.
-	if n := len(p.cfg.Environments); n > 0 {
-		if err := a.checkPrometheus(p.cfg.Environments[n-1]); err != nil {
-			return p, err
-		}
-	}
-	return p, nil
+	return p, a.checkRelease(p.cfg)
 }
 
-// checkPrometheus fails early, before anything is gated or deployed, when the monitor of
-// env has Prometheus checks whose token variable (monitor.prometheus.token-env) is empty or
-// whose URL is unusable: the release would otherwise find out only after production was
-// deployed. The token is masked.
-func (a *app) checkPrometheus(env config.Environment) error {
-	if env.Monitor == nil || env.Monitor.Prometheus == nil || len(env.Monitor.Prometheus.Checks) == 0 {
-		return nil
+// checkRelease fails early, before anything is gated or deployed, when a validated
+// environment lacks its gateway credential or the last environment's monitor (which the
+// release runs) lacks its Prometheus token.
+func (a *app) checkRelease(cfg *config.Config) error {
+	svc := a.service(cfg, nil, ghContext{})
+	if err := svc.CheckGateways(cfg.Environments...); err != nil {
+		return err
 	}
-	pm := env.Monitor.Prometheus
-	var errs []error
-	token := ""
-	if pm.TokenEnv != "" {
-		if token = a.secretEnv(pm.TokenEnv); token == "" {
-			errs = append(errs, fmt.Errorf("environment %s: monitor.prometheus.token-env %s is empty: pass the Prometheus token from a secret (env: %s: ${{ secrets.%s }})",
-				env.Name, pm.TokenEnv, pm.TokenEnv, pm.TokenEnv))
-		} else {
-			a.runner.Protect(token)
-		}
-	}
-	if _, err := monitor.NewPrometheus(pm.URL, token, a.env.HTTPClient); err != nil {
-		errs = append(errs, fmt.Errorf("environment %s: monitor.prometheus: %w", env.Name, err))
-	}
-	if len(errs) > 0 {
-		return badInput(errors.Join(errs...))
+	if n := len(cfg.Environments); n > 0 {
+		return svc.CheckPrometheus(cfg.Environments[n-1])
 	}
 	return nil
 }
 
-// checkCredentials fails early, before anything is gated or deployed, when an
-// environment that is validated has no credential in the environment variable its
-// configuration names.
-func (a *app) checkCredentials(cfg *config.Config) error {
-	var errs []error
-	for _, env := range cfg.Environments {
-		if len(env.Smoke) == 0 && env.Monitor == nil {
-			continue
+// service is the environment service of this invocation: one per GitHub client, all
+// sharing the app's secret store so that every credential is masked once.
+func (a *app) service(cfg *config.Config, client *github.Client, gh ghContext) *environment.Service {
+	if a.secretStore == nil {
+		lookup := a.env.Getenv
+		if a.secrets != nil {
+			lookup = func(name string) string {
+				if v, ok := a.secrets[name]; ok {
+					return v
+				}
+				return a.env.Getenv(name)
+			}
 		}
-		if env.URL == "" {
-			errs = append(errs, fmt.Errorf("environment %s: no url to validate: set environments[].url", env.Name))
-			continue
-		}
-		name := env.TokenEnv
-		if name == "" {
-			name = env.PasswordEnv
-		}
-		if name == "" {
-			errs = append(errs, fmt.Errorf("environment %s: no token-env or password-env: name the environment variable that holds the gateway credential", env.Name))
-			continue
-		}
-		v := a.secretEnv(name)
-		if v == "" {
-			errs = append(errs, fmt.Errorf("environment %s: %s is empty: pass the gateway credential from a secret (env: %s: ${{ secrets.%s }})", env.Name, name, name, name))
-			continue
-		}
-		a.runner.Protect(v)
+		a.secretStore = environment.NewSecrets(lookup, a.runner.Protect)
 	}
-	if len(errs) > 0 {
-		return badInput(errors.Join(errs...))
-	}
-	return nil
-}
-
-// secretEnv reads an environment variable the configuration names (token-env,
-// password-env). The sandbox overrides it to hand its emulators' credentials in.
-func (a *app) secretEnv(name string) string {
-	if a.secrets != nil {
-		if v, ok := a.secrets[name]; ok {
-			return v
-		}
-	}
-	return a.env.Getenv(name)
-}
-
-// envSmoke validates one environment with the probes named (its `smoke` list by default).
-func (a *app) envSmoke(ctx context.Context, env config.Environment, probes []string, sessionKey string, ready time.Duration) (*smoke.Report, error) {
-	u, err := parseURL("environment "+env.Name+" url", env.URL)
-	if err != nil {
-		return nil, err
-	}
-	o := smoke.Options{
-		URL: u, Origin: env.Origin, Probes: probes, SessionKey: sessionKey, Ready: ready, ChannelTimeout: a.channelTimeout,
-		Clock: a.env.Clock, HTTPClient: a.env.HTTPClient,
-		Progress: func(msg string) { a.progress(env.Name + ": " + msg) },
-	}
-	if env.TokenEnv != "" {
-		o.Token = a.secretEnv(env.TokenEnv)
-	} else {
-		o.Password = a.secretEnv(env.PasswordEnv)
-	}
-	if o.Token != "" {
-		a.runner.Protect(o.Token)
-	}
-	if o.Password != "" {
-		a.runner.Protect(o.Password)
-	}
-	rep, err := smoke.Run(ctx, o)
-	if err != nil && errors.Is(err, smoke.ErrInvalidOptions) {
-		return nil, badInput(fmt.Errorf("environment %s: %w", env.Name, err))
-	}
-	return rep, err
+	return environment.New(environment.Options{
+		Config: cfg, GitHub: client, Repo: gh.Repo, ServerURL: gh.ServerURL, RunURL: gh.runURL(),
+		Clock: a.env.Clock, HTTPClient: a.env.HTTPClient, Progress: a.progress,
+		Group: func(title string) func() {
+			a.runner.Group(title)
+			return a.runner.EndGroup
+		},
+		Warn:    func(msg, title string) { a.runner.Warning(msg, actions.Annotation{Title: title}) },
+		Secrets: a.secretStore, Redactor: a.runner.Redactor(), PollInterval: a.pollInterval, ChannelTimeout: a.channelTimeout,
+	})
 }
 
 // ReleaseReport is the release command's `report` output.
@@ -191,61 +123,39 @@ type ReleaseReport struct {
 	Command    string          `json:"command"`
 	Version    string          `json:"version"`
 	Repository string          `json:"repository"`
-	Result     string          `json:"result"`
+	Result     outcome.Verdict `json:"result"`
 	Release    *release.Result `json:"release"`
 	Cost       github.Cost     `json:"api_cost"`
-	Owners     *config.Owners  `json:"owners,omitempty"`
+	Owners     *config.Owners  `json:"owners"`
 }
 
-func (a *app) runRelease(ctx context.Context, p releaseParams) int {
+func (a *app) runRelease(ctx context.Context, p releaseParams) error {
 	r := a.runner
 	client, err := a.newClient(p.gh, p.token)
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return err
 	}
 	r.Group("Candidate commit")
 	sha, err := client.ResolveCommit(ctx, p.ref)
 	r.EndGroup()
 	if err != nil {
 		if errors.Is(err, github.ErrNotFound) {
-			return a.fail(ExitBadInput, badInputf("candidate commit %q was not found in %s: check the sha input", p.ref, p.gh.Repo))
+			return outcome.BadInputf("candidate commit %q was not found in %s: check the sha input", p.ref, p.gh.Repo)
 		}
-		e := classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
-		return a.fail(exitCode(e), e)
+		return environment.Classify(err, fmt.Sprintf("resolve candidate commit %q in %s", p.ref, p.gh.Repo))
 	}
-	info := summary.ReleaseInfo{Repo: p.gh.Repo, ServerURL: p.gh.ServerURL, Owners: p.cfg.Owners}
-	res, err := release.Run(ctx, client, release.Options{
-		Config:   p.cfg,
-		SHA:      sha,
-		RunURL:   p.gh.runURL(),
-		Clock:    a.env.Clock,
-		Progress: a.progress,
-		Group: func(title string) func() {
-			r.Group(title)
-			return r.EndGroup
-		},
-		Gate: func(ctx context.Context) (*gate.Result, error) {
-			return gate.Run(ctx, client, a.gateOptions(p.gateParams, sha, 0))
-		},
-		Smoke: func(ctx context.Context, env config.Environment) (*smoke.Report, error) {
-			return a.envSmoke(ctx, env, env.Smoke, "", 0)
-		},
-		Monitor:      a.monitorFunc(client, p, sha),
-		Render:       func(res *release.Result) string { return summary.Release(res, info) },
-		ForceWindow:  p.forceWindow,
-		ForceReason:  p.forceReason,
-		Force:        p.force,
-		Tag:          p.tag,
-		PollInterval: p.pollInterval,
+	res, err := a.service(p.cfg, client, p.gh).Release(ctx, environment.ReleaseRequest{
+		SHA:         sha,
+		Gate:        a.gateOptions(p.gateParams, sha, 0),
+		Tag:         p.tag,
+		Force:       p.force,
+		ForceWindow: p.forceWindow,
+		ForceReason: p.forceReason,
 	})
 	if res == nil {
-		if errors.Is(err, release.ErrInvalidOptions) {
-			return a.fail(ExitBadInput, badInput(err))
-		}
-		e := classify(err, "release "+sha)
-		return a.fail(exitCode(e), e)
+		return err
 	}
-	info.Cost = summary.Cost(client.Cost())
+	info := summary.ReleaseInfo{Repo: p.gh.Repo, ServerURL: p.gh.ServerURL, Owners: p.cfg.Owners, Cost: summary.Cost(client.Cost())}
 	md := summary.Release(res, info)
 	rep := ReleaseReport{Command: "release", Version: Version(), Repository: p.gh.Repo.String(), Result: res.Verdict, Release: res, Cost: client.Cost()}
 	if p.cfg.Owners != (config.Owners{}) {
@@ -262,20 +172,18 @@ func (a *app) runRelease(ctx context.Context, p releaseParams) int {
 	a.writeResult(res.Verdict, rep, md, extra)
 
 	if err != nil {
-		e := classify(err, "release "+sha)
-		return a.fail(exitCode(e), e)
+		return err
 	}
 	switch res.Verdict {
-	case release.VerdictPass:
+	case outcome.Pass:
 		r.Infof("Release %s of %s done.", res.ReleaseTag, sha)
-		return ExitOK
-	case release.VerdictScheduled:
+	case outcome.Scheduled:
 		r.Notice(fmt.Sprintf("Production waits for its window: %s. Run the release again at %s.", res.Reason, res.NextWindow.Format(time.RFC3339)), actions.Annotation{Title: "Release scheduled"})
-		return ExitOK
 	default:
 		r.Error(res.Reason, actions.Annotation{Title: "Release failed"})
-		return ExitFailed
+		return outcome.Decided(outcome.Fail, res.Reason)
 	}
+	return nil
 }
 
 // gateOptions builds the gate's options for the candidate.

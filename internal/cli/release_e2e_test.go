@@ -15,6 +15,7 @@ import (
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -107,9 +108,9 @@ func TestReleaseScenarios(t *testing.T) {
 				}
 				r = h.runFresh()
 			}
-			want := map[string]int{"pass": cli.ExitOK, "scheduled": cli.ExitOK, "fail": cli.ExitFailed}[sc.Want]
+			want := map[outcome.Verdict]int{"pass": cli.ExitOK, "scheduled": cli.ExitOK, "fail": cli.ExitFailed}[sc.Want]
 			require.Equal(t, want, r.code, "stdout:\n%s", r.stdout)
-			assert.Equal(t, sc.Want, r.outputs["result"])
+			assert.Equal(t, string(sc.Want), r.outputs["result"])
 			var rep cli.ReleaseReport
 			require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &rep))
 			assert.Equal(t, sc.Want, rep.Release.Verdict)

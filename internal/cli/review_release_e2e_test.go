@@ -13,6 +13,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -193,9 +194,9 @@ func TestReleaseSaysWhatTheAutoRollbackDid(t *testing.T) {
 			assert.Contains(t, rep.Release.Step("monitor production").Detail, tc.wantText)
 			m := rep.Release.Environments[len(rep.Release.Environments)-1].Monitor
 			require.NotNil(t, m)
-			assert.True(t, m.RollbackAttempted)
-			assert.Equal(t, tc.wantResult, m.RollbackResult)
-			assert.Equal(t, tc.heal, m.RolledBack)
+			require.NotNil(t, m.Rollback, "the automatic rollback is in the report")
+			assert.Equal(t, outcome.Verdict(tc.wantResult), m.Rollback.Verdict)
+			assert.Equal(t, tc.heal, m.RolledBack())
 			var annotated bool
 			for _, c := range r.commands() {
 				if c.Name == "error" && strings.Contains(c.Data, tc.wantText) {

@@ -2,15 +2,14 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/agentme/release-action/internal/actions"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rollback"
-	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
 )
 
@@ -24,72 +23,98 @@ var rollbackInputs = []input{
 	inPollInterval, inChannelTimeout,
 }
 
+// rollbackOutputNames are the rollback's outputs besides result and report (rollbackOutputs
+// writes them).
+var rollbackOutputNames = []string{"tag", "sha", "deployment-id", "environment-url", "issue-url"}
+
 func rollbackCommand() *command {
 	return &command{
 		name:    "rollback",
 		summary: "revert an environment to its last known good deployment (or a tag), re-run smoke, mark the bad deployment",
 		inputs:  rollbackInputs,
-		run: func(ctx context.Context, a *app) int {
-			gh, err := readGitHubContext(a.env.Getenv, a.in.str("repository"))
+		outputs: rollbackOutputNames,
+		run: func(ctx context.Context, a *app) error {
+			p, err := a.rollbackParams()
 			if err != nil {
-				return a.fail(exitCode(err), err)
+				return err
 			}
-			token := a.in.str("token")
-			if token == "" {
-				return a.fail(ExitBadInput, badInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN"))
-			}
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			reason := a.in.str("reason")
-			if reason == "" {
-				return a.fail(ExitBadInput, badInputf("a rollback needs a reason: pass reason (it is recorded in the deployment statuses, the summary and the incident note)"))
-			}
-			env, err := findEnvironment(cfg, a.in.str("environment"))
-			if err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			openIssue, err := a.in.boolean("open-issue")
-			if err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			if err := a.environmentTimings(); err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			if err := a.checkCredentials(&config.Config{Environments: []config.Environment{env}}); err != nil {
-				return a.fail(ExitBadInput, err)
-			}
-			return a.runRollback(ctx, rollbackParams{gh: gh, token: token, cfg: cfg, env: env.Name, to: a.in.str("to"), reason: reason,
-				from: a.in.str("from"), openIssue: openIssue, label: a.in.str("issue-label")})
+			return a.runRollback(ctx, p)
 		},
 	}
 }
 
 // rollbackParams is the rollback command's typed input.
 type rollbackParams struct {
-	gh              ghContext
-	token           string
-	cfg             *config.Config
-	env, to, reason string
-	from, label     string
-	openIssue       bool
+	gh    ghContext
+	token string
+	cfg   *config.Config
+	req   environment.RollbackRequest
 }
 
-func (a *app) runRollback(ctx context.Context, p rollbackParams) int {
+func (a *app) rollbackParams() (rollbackParams, error) {
+	var p rollbackParams
+	var err error
+	if p.gh, err = a.githubContext(); err != nil {
+		return p, err
+	}
+	if p.token = a.in.str("token"); p.token == "" {
+		return p, outcome.BadInputf("no GitHub token: pass the token input (its default is ${{ github.token }}) or set GITHUB_TOKEN")
+	}
+	if p.cfg, err = a.loadConfig(); err != nil {
+		return p, err
+	}
+	p.req = environment.RollbackRequest{Environment: a.in.str("environment"), To: a.in.str("to"), Reason: a.in.str("reason"),
+		From: a.in.str("from"), IssueLabel: a.in.str("issue-label")}
+	if p.req.Reason == "" {
+		return p, outcome.BadInputf("a rollback needs a reason: pass reason (it is recorded in the deployment statuses, the summary and the incident note)")
+	}
+	env, err := environment.Find(p.cfg, p.req.Environment)
+	if err != nil {
+		return p, err
+	}
+	if p.req.OpenIssue, err = a.in.boolean("open-issue"); err != nil {
+		return p, err
+	}
+	if err := a.environmentTimings(); err != nil {
+		return p, err
+	}
+	return p, a.service(p.cfg, nil, ghContext{}).CheckGateways(env)
+}
+
+func (a *app) runRollback(ctx context.Context, p rollbackParams) error {
 	gh := p.gh
 	client, err := a.newClient(gh, p.token)
 	if err != nil {
-		return a.fail(ExitBadInput, err)
+		return err
 	}
-	a.runner.Group("Rollback " + p.env)
-	res, err := a.rollback(ctx, client, p.cfg, p.env, p.to, p.reason, p.from, gh.runURL(), p.openIssue, p.label)
+	a.runner.Group("Rollback " + p.req.Environment)
+	res, err := a.service(p.cfg, client, gh).Rollback(ctx, p.req)
 	a.runner.EndGroup()
 	if res == nil {
-		return a.fail(exitCode(err), err)
+		return err
 	}
 	md := summary.Rollback(res, summary.RollbackInfo{Repo: gh.Repo, ServerURL: gh.ServerURL})
 	md += "\n" + summary.Cost(client.Cost()) + "\n"
+	a.writeResult(res.Verdict, RollbackReport{Command: "rollback", Version: Version(), Repository: gh.Repo.String(), Result: res.Verdict, Rollback: res, Cost: client.Cost()}, md, rollbackOutputs(res))
+	for _, w := range res.Warnings {
+		a.runner.Warning(w, actions.Annotation{Title: "release-action rollback"})
+	}
+	if err != nil {
+		return err
+	}
+	if res.Passed() {
+		return nil
+	}
+	msg := res.Reason
+	if res.LeftState != "" {
+		msg += " " + res.LeftState
+	}
+	a.runner.Error(msg, actions.Annotation{Title: "Rollback failed"})
+	return outcome.Decided(outcome.Fail, msg)
+}
+
+// rollbackOutputs are the rollback's outputs beside result and report.
+func rollbackOutputs(res *rollback.Result) map[string]string {
 	extra := map[string]string{"tag": res.To.Tag, "sha": res.To.SHA}
 	if res.To.DeploymentID != 0 {
 		extra["deployment-id"] = strconv.FormatInt(res.To.DeploymentID, 10)
@@ -100,22 +125,7 @@ func (a *app) runRollback(ctx context.Context, p rollbackParams) int {
 	if res.IssueURL != "" {
 		extra["issue-url"] = res.IssueURL
 	}
-	a.writeResult(res.Verdict, RollbackReport{Command: "rollback", Version: Version(), Repository: gh.Repo.String(), Result: res.Verdict, Rollback: res, Cost: client.Cost()}, md, extra)
-	for _, w := range res.Warnings {
-		a.runner.Warning(w, actions.Annotation{Title: "release-action rollback"})
-	}
-	if err != nil {
-		return a.fail(exitCode(err), err)
-	}
-	if res.Passed() {
-		return ExitOK
-	}
-	msg := res.Reason
-	if res.LeftState != "" {
-		msg += " " + res.LeftState
-	}
-	a.runner.Error(msg, actions.Annotation{Title: "Rollback failed"})
-	return ExitFailed
+	return extra
 }
 
 // RollbackReport is the rollback command's `report` output.
@@ -123,26 +133,7 @@ type RollbackReport struct {
 	Command    string           `json:"command"`
 	Version    string           `json:"version"`
 	Repository string           `json:"repository"`
-	Result     string           `json:"result"`
+	Result     outcome.Verdict  `json:"result"`
 	Rollback   *rollback.Result `json:"rollback"`
 	Cost       github.Cost      `json:"api_cost"`
-}
-
-// rollback rolls envName back; the monitor calls it on a sustained breach.
-func (a *app) rollback(ctx context.Context, client *github.Client, cfg *config.Config, envName, to, reason, from, runURL string, openIssue bool, label string) (*rollback.Result, error) {
-	res, err := rollback.Run(ctx, client, rollback.Options{
-		Config: cfg, Environment: envName, To: to, Reason: reason, CurrentSHA: from,
-		Smoke: func(ctx context.Context, env config.Environment, probes []string) (*smoke.Report, error) {
-			return a.envSmoke(ctx, env, probes, "", 0)
-		},
-		OpenIssue: openIssue, IssueLabel: label, RunURL: runURL,
-		Clock: a.env.Clock, Progress: a.progress, PollInterval: a.pollInterval,
-	})
-	if err != nil {
-		if errors.Is(err, rollback.ErrBadInput) {
-			return res, badInput(err)
-		}
-		return res, classify(err, fmt.Sprintf("roll back %s", envName))
-	}
-	return res, nil
 }

@@ -3,8 +3,10 @@ package cli_test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +210,11 @@ func TestMonitorRestartLoop(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &rep))
 	assert.Equal(t, "restarts", rep.Monitor.Signal)
 	assert.Nil(t, rep.Rollback, "auto-rollback is off")
+	// The report's shape is fixed whatever path ran: rollback is present, as null.
+	var shape map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &shape))
+	assert.Equal(t, "null", string(shape["rollback"]))
+	assert.ElementsMatch(t, []string{"command", "version", "result", "monitor", "rollback"}, slices.Collect(maps.Keys(shape)))
 }
 
 func TestMonitorTransientBadIntervalTriggersNothing(t *testing.T) {

@@ -3,13 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/environment"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/ghemu"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/sandbox"
 )
 
@@ -21,26 +24,28 @@ func sandboxCommand() *command {
 	return &command{
 		name:    "sandbox",
 		summary: "run the release (or one gate scenario) against the built-in emulators: no token, no network, virtual time",
+		// The sandbox runs the gate, release, rollback or monitor and writes their outputs.
+		outputs: slices.Concat(gateOutputs, releaseOutputs, rollbackOutputNames),
 		inputs: []input{
 			{name: "scenario", def: "release", help: "the Agent Me scenario to run; 'list' shows them all"},
 			{name: "config", help: "configuration file for gate scenarios (default: the built-in Agent Me defaults, whatever the working directory holds)"},
 		},
-		run: func(ctx context.Context, a *app) int {
+		run: func(ctx context.Context, a *app) error {
 			name := a.in.str("scenario")
 			if name == "list" {
 				for _, sc := range sandbox.Scenarios() {
 					fmt.Fprintf(a.env.Stdout, "%-26s %-8s %s (expected: %s)\n", sc.Name, sc.Command, sc.Description, sc.Want)
 				}
-				return ExitOK
+				return nil
 			}
 			sc, err := sandbox.Find(name)
 			if err != nil {
-				return a.fail(ExitBadInput, badInput(err))
+				return outcome.BadInput(err)
 			}
 			var cfg *config.Config
 			if a.in.str("config") != "" {
 				if cfg, err = a.loadConfig(); err != nil {
-					return a.fail(ExitBadInput, err)
+					return err
 				}
 			}
 			return a.runSandbox(ctx, sc, cfg)
@@ -50,7 +55,7 @@ func sandboxCommand() *command {
 
 // runSandbox starts the emulators on loopback with a virtual clock, loads the scenario and
 // runs the same code path as the action, pointed at them.
-func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.Config) int {
+func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.Config) error {
 	start := sc.Start
 	if start.IsZero() {
 		start = sandbox.Start
@@ -102,34 +107,30 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 	gp.cfg = w.Config
 	// The emulators answer in microseconds; a missing reply needs no 30s to show.
 	a.channelTimeout = 2 * time.Second
+	if err := a.service(w.Config, nil, ghContext{}).CheckGateways(w.Config.Environments...); err != nil {
+		return err
+	}
 	switch sc.Command {
 	case "rollback":
-		if err := a.checkCredentials(w.Config); err != nil {
-			return a.fail(ExitBadInput, err)
-		}
-		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: "production",
-			reason: "sandbox: severe regression reported by on-call", openIssue: true, label: "incident"})
+		return a.runRollback(ctx, rollbackParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, req: environment.RollbackRequest{
+			Environment: "production", Reason: "sandbox: severe regression reported by on-call", OpenIssue: true, IssueLabel: "incident"}})
 	case "monitor":
-		if err := a.checkCredentials(w.Config); err != nil {
-			return a.fail(ExitBadInput, err)
-		}
 		return a.runMonitor(ctx, monitorParams{gh: gp.gh, token: sandboxToken, cfg: w.Config, env: w.Config.Environments[1]})
 	}
 	runs := max(sc.Runs, 1)
-	code := ExitOK
+	var err error
 	for i := range runs {
 		if i > 0 {
+			// An earlier run's end is reported as it would be in its own job; only the
+			// last one decides the exit code.
+			a.exit(err)
 			if sc.Between != nil {
 				sc.Between(w)
 			}
 			a.runner.Infof("")
 			a.runner.Infof("Running the same release again (run %d of %d): it resumes after the last completed step.", i+1, runs)
 		}
-		p := releaseParams{gateParams: gp}
-		if err := a.checkCredentials(p.cfg); err != nil {
-			return a.fail(ExitBadInput, err)
-		}
-		code = a.runRelease(ctx, p)
+		err = a.runRelease(ctx, releaseParams{gateParams: gp})
 	}
-	return code
+	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/agentme/release-action/internal/actions"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/summary"
 )
@@ -32,10 +33,10 @@ func smokeCommand() *command {
 		name:    "smoke",
 		summary: "validate a running Agent Me gateway (connect/auth, control UI, channel, bootstrap, tool call)",
 		inputs:  smokeInputs,
-		run: func(ctx context.Context, a *app) int {
+		run: func(ctx context.Context, a *app) error {
 			o, err := a.smokeOptions()
 			if err != nil {
-				return a.fail(ExitBadInput, err)
+				return outcome.BadInput(err)
 			}
 			return a.runSmoke(ctx, o, "Gateway smoke")
 		},
@@ -47,7 +48,7 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	var o smoke.Options
 	raw := a.in.str("gateway-url")
 	if raw == "" {
-		return o, badInputf("no gateway URL: pass gateway-url (--gateway-url), e.g. https://gateway.agentme.example")
+		return o, outcome.BadInputf("no gateway URL: pass gateway-url (--gateway-url), e.g. https://gateway.agentme.example")
 	}
 	u, err := parseURL("gateway-url", raw)
 	if err != nil {
@@ -59,7 +60,7 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	}
 	o.Token, o.Password = a.in.str("gateway-token"), a.in.str("gateway-password")
 	if o.Token == "" && o.Password == "" {
-		return o, badInputf("no gateway credential: pass gateway-token (--gateway-token, or AGENTME_GATEWAY_TOKEN) or gateway-password (--gateway-password, or AGENTME_GATEWAY_PASSWORD) from a secret")
+		return o, outcome.BadInputf("no gateway credential: pass gateway-token (--gateway-token, or AGENTME_GATEWAY_TOKEN) or gateway-password (--gateway-password, or AGENTME_GATEWAY_PASSWORD) from a secret")
 	}
 	o.Origin, o.BasePath = a.in.str("origin"), a.in.str("base-path")
 	o.Probes = a.in.list("probes")
@@ -76,11 +77,11 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 	if to := a.in.str("to"); to != "" || a.in.str("channel") != "" {
 		o.ChannelTarget = &smoke.ChannelTarget{Channel: a.in.str("channel"), To: to}
 	}
-	o.Clock, o.HTTPClient = a.env.Clock, a.env.HTTPClient
+	o.Clock, o.HTTPClient, o.Redactor = a.env.Clock, a.env.HTTPClient, a.runner.Redactor()
 	o.Progress = func(msg string) { a.runner.Infof("%s", msg) }
 	warnings, err := o.Validate()
 	if err != nil {
-		return o, badInput(fmt.Errorf("smoke options: %w", err))
+		return o, outcome.BadInput(fmt.Errorf("smoke options: %w", err))
 	}
 	for _, w := range warnings {
 		a.runner.Warning(w, actions.Annotation{Title: "release-action smoke"})
@@ -90,22 +91,22 @@ func (a *app) smokeOptions() (smoke.Options, error) {
 
 // SmokeReport is the smoke command's `report` output.
 type SmokeReport struct {
-	Command string        `json:"command"`
-	Version string        `json:"version"`
-	Result  string        `json:"result"`
-	Smoke   *smoke.Report `json:"smoke"`
+	Command string          `json:"command"`
+	Version string          `json:"version"`
+	Result  outcome.Verdict `json:"result"`
+	Smoke   *smoke.Report   `json:"smoke"`
 }
 
-func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) int {
+func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) error {
 	r := a.runner
 	r.Group(title)
 	rep, err := smoke.Run(ctx, o)
 	r.EndGroup()
 	if err != nil {
-		if errors.Is(err, smoke.ErrInvalidOptions) {
-			return a.fail(ExitBadInput, badInput(fmt.Errorf("smoke: %w", err)))
+		if errors.Is(err, outcome.ErrBadInput) {
+			return fmt.Errorf("smoke: %w", err)
 		}
-		return a.fail(ExitAPI, fmt.Errorf("smoke: stopped before a verdict: %w", err))
+		return fmt.Errorf("smoke: stopped before a verdict: %w", err)
 	}
 	md := summary.Smoke(rep, title, "##")
 	a.writeResult(rep.Verdict, SmokeReport{Command: "smoke", Version: Version(), Result: rep.Verdict, Smoke: rep}, md, nil)
@@ -114,8 +115,5 @@ func (a *app) runSmoke(ctx context.Context, o smoke.Options, title string) int {
 			r.Error(fmt.Sprintf("%s: %s", p.Name, p.Detail), actions.Annotation{Title: "Smoke probe failed"})
 		}
 	}
-	if rep.Passed() {
-		return ExitOK
-	}
-	return ExitFailed
+	return outcome.Decided(rep.Verdict, "a smoke probe failed")
 }

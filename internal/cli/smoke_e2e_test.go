@@ -14,8 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentme/release-action/internal/cli"
+	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/markdown"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -177,7 +179,7 @@ type smokeCase struct {
 	detail map[string]string
 	// notReady: the gateway never came up, no probe ran.
 	notReady bool
-	// slow: the gateway took a while to come up, so ready_after_ms > 0.
+	// slow: the gateway took a while to come up, so ready_after > 0.
 	slow bool
 	// staleCredential: the exchange hands out another credential; it must not leak either.
 	staleCredential bool
@@ -283,9 +285,9 @@ func TestSmokeScenarios(t *testing.T) {
 			if wantProbes == nil {
 				wantProbes = smoke.AllProbes()
 			}
-			wantCode, wantResult := cli.ExitOK, smoke.VerdictPass
+			wantCode, wantResult := cli.ExitOK, string(outcome.Pass)
 			if len(tc.fail) > 0 {
-				wantCode, wantResult = cli.ExitFailed, smoke.VerdictFail
+				wantCode, wantResult = cli.ExitFailed, string(outcome.Fail)
 			}
 			require.Equal(t, wantCode, r.code, "stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
 			assert.Equal(t, wantResult, r.outputs["result"])
@@ -295,12 +297,12 @@ func TestSmokeScenarios(t *testing.T) {
 				Command string `json:"command"`
 				Result  string `json:"result"`
 				Smoke   struct {
-					Verdict      string           `json:"verdict"`
-					Gateway      string           `json:"gateway"`
-					Ready        bool             `json:"ready"`
-					ReadyAfterMs int64            `json:"ready_after_ms"`
-					SessionKey   string           `json:"session_key"`
-					Probes       []map[string]any `json:"probes"`
+					Verdict    string           `json:"verdict"`
+					Gateway    string           `json:"gateway"`
+					Ready      bool             `json:"ready"`
+					ReadyAfter config.Duration  `json:"ready_after"`
+					SessionKey string           `json:"session_key"`
+					Probes     []map[string]any `json:"probes"`
 				} `json:"smoke"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(r.outputs["report"]), &raw), "report output is JSON")
@@ -313,10 +315,10 @@ func TestSmokeScenarios(t *testing.T) {
 			assert.Equal(t, gwURL.String(), raw.Smoke.Gateway, "the gateway URL without query and fragment")
 			assert.Equal(t, !tc.notReady, raw.Smoke.Ready)
 			if tc.slow {
-				assert.Positive(t, raw.Smoke.ReadyAfterMs, "the report says how long the gateway took to come up")
+				assert.Positive(t, raw.Smoke.ReadyAfter.D(), "the report says how long the gateway took to come up")
 				assert.Contains(t, r.summary, "came up after")
 			} else if !tc.notReady {
-				assert.Zero(t, raw.Smoke.ReadyAfterMs, "a gateway that is up at once has no readiness wait")
+				assert.Zero(t, raw.Smoke.ReadyAfter.D(), "a gateway that is up at once has no readiness wait")
 			}
 			// The session key is reported only when the channel probe ran.
 			switch {
@@ -330,7 +332,7 @@ func TestSmokeScenarios(t *testing.T) {
 
 			var got []string
 			for _, p := range raw.Smoke.Probes {
-				for _, k := range []string{"name", "ok", "latency_ms", "attempts", "detail"} {
+				for _, k := range []string{"name", "ok", "latency", "attempts", "detail"} {
 					assert.Contains(t, p, k, "probe %v lacks %s", p["name"], k)
 				}
 				name, _ := p["name"].(string)

@@ -57,9 +57,9 @@ func versionCommand() *command {
 	return &command{
 		name:    "version",
 		summary: "print the version, commit and image digest of this build",
-		run: func(_ context.Context, a *app) int {
+		run: func(_ context.Context, a *app) error {
 			fmt.Fprint(a.env.Stdout, versionText(debug.ReadBuildInfo()))
-			return ExitOK
+			return nil
 		},
 	}
 }

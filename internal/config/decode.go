@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -55,24 +56,6 @@ func within(p, parent string) bool {
 // maxDepth bounds nesting (a mapping level is two steps in goccy's tree); the schema is
 // seven levels deep, so this is generous.
 const maxDepth = 100
-
-// Keys allowed at each place, in the order the documentation lists them.
-var (
-	topKeys         = []string{"gates", "policy", "tags", "deploy", "environments", "owners"}
-	gateKeys        = []string{"name", "check", "workflow", "dispatch", "inputs", "tests"}
-	testsKeys       = []string{"workflow", "job", "step", "files", "junit-artifact", "reporter"}
-	policyKeys      = []string{"skipped", "neutral", "timeout", "appear-timeout", "fail-fast", "ignore"}
-	tagsKeys        = []string{"candidate", "release", "github-release", "prerelease", "version-file"}
-	deployKeys      = []string{"workflow", "event"}
-	environmentKeys = []string{"name", "url", "token-env", "password-env", "timeout", "window", "smoke", "monitor", "origin"}
-	windowKeys      = []string{"timezone", "weekly", "freeze", "max-wait"}
-	weeklyKeys      = []string{"days", "start", "end"}
-	freezeKeys      = []string{"from", "to", "reason"}
-	monitorKeys     = []string{"duration", "interval", "sustained", "auto-rollback", "no-data", "smoke", "prometheus"}
-	prometheusKeys  = []string{"url", "token-env", "checks"}
-	metricKeys      = []string{"name", "query", "max", "min"}
-	ownersKeys      = []string{"release", "security", "on-call"}
-)
 
 func newDecoder(file string) *decoder {
 	return &decoder{problems: problems{file: file}, written: map[string]pos{}, alias: map[*ast.AliasNode]ast.Node{}}
@@ -444,8 +427,6 @@ func (d *decoder) text(path string, n ast.Node, want string) string {
 	return s
 }
 
-func (d *decoder) str(path string, n ast.Node, dst *string) { *dst = d.text(path, n, "text") }
-
 func (d *decoder) strs(path string, n ast.Node, what string, dst *[]string) {
 	*dst = nilIfEmpty(list(d, path, n, what, func(p string, v ast.Node) string { return d.text(p, v, "text") }))
 }
@@ -539,72 +520,17 @@ func (d *decoder) duration(path string, n ast.Node, example string, dst *Duratio
 	}
 }
 
-// config decodes the document body into c (which holds no defaults yet).
+// config decodes the document body into c (which holds no defaults yet), by the table.
 func (d *decoder) config(body ast.Node, c *Config) {
 	r, ok := d.resolve(body)
 	if !ok || isNull(r) {
 		return
 	}
 	if _, isMap := r.(*ast.MappingNode); !isMap {
-		d.add(nodePos(r), "", "the configuration must be a mapping with keys %s; got %s", oneOf(topKeys...), describe(r))
+		d.add(nodePos(r), "", "the configuration must be a mapping with keys %s; got %s", oneOf(names(keys)...), describe(r))
 		return
 	}
-	d.object("", r, topKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "gates":
-			c.Gates = list(d, p, v, "gates (mappings with a name and check, workflow or tests)", d.gate)
-			if c.Gates == nil {
-				c.Gates = []Gate{}
-			}
-		case "policy":
-			d.policy(p, v, &c.Policy)
-		case "tags":
-			d.tags(p, v, &c.Tags)
-		case "deploy":
-			d.object(p, v, deployKeys, func(key, p string, v ast.Node) {
-				switch key {
-				case "workflow":
-					d.str(p, v, &c.Deploy.Workflow)
-				case "event":
-					d.str(p, v, &c.Deploy.Event)
-				}
-			})
-		case "environments":
-			c.Environments = nilIfEmpty(list(d, p, v, "environments (mappings with a name)", d.environment))
-		case "owners":
-			d.object(p, v, ownersKeys, func(key, p string, v ast.Node) {
-				switch key {
-				case "release":
-					d.str(p, v, &c.Owners.Release)
-				case "security":
-					d.str(p, v, &c.Owners.Security)
-				case "on-call":
-					d.str(p, v, &c.Owners.OnCall)
-				}
-			})
-		}
-	})
-}
-
-func (d *decoder) gate(path string, n ast.Node) Gate {
-	var g Gate
-	d.object(path, n, gateKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "name":
-			d.str(p, v, &g.Name)
-		case "check":
-			d.str(p, v, &g.Check)
-		case "workflow":
-			d.str(p, v, &g.Workflow)
-		case "dispatch":
-			g.Dispatch = d.boolean(p, v)
-		case "inputs":
-			g.Inputs = d.inputs(p, v)
-		case "tests":
-			g.Tests = d.testsGate(p, v)
-		}
-	})
-	return g
+	d.decodeKeys("", r, keys, reflect.ValueOf(c).Elem())
 }
 
 func (d *decoder) inputs(path string, n ast.Node) map[string]string {
@@ -632,192 +558,4 @@ func (d *decoder) inputs(path string, n ast.Node) map[string]string {
 		return nil
 	}
 	return out
-}
-
-func (d *decoder) testsGate(path string, n ast.Node) *TestsGate {
-	t := &TestsGate{}
-	d.object(path, n, testsKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "workflow":
-			d.str(p, v, &t.Workflow)
-		case "job":
-			d.str(p, v, &t.Job)
-		case "step":
-			d.str(p, v, &t.Step)
-		case "files":
-			d.strs(p, v, "test file paths", &t.Files)
-		case "junit-artifact":
-			d.str(p, v, &t.JUnitArtifact)
-		case "reporter":
-			d.str(p, v, &t.Reporter)
-		}
-	})
-	return t
-}
-
-func (d *decoder) policy(path string, n ast.Node, pol *Policy) {
-	d.object(path, n, policyKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "skipped":
-			d.str(p, v, &pol.Skipped)
-		case "neutral":
-			d.str(p, v, &pol.Neutral)
-		case "timeout":
-			d.duration(p, v, "45m", &pol.Timeout)
-		case "appear-timeout":
-			d.duration(p, v, "5m", &pol.AppearTimeout)
-		case "fail-fast":
-			b := d.boolean(p, v)
-			pol.FailFast = &b
-		case "ignore":
-			d.strs(p, v, "check names", &pol.Ignore)
-		}
-	})
-}
-
-func (d *decoder) tags(path string, n ast.Node, t *Tags) {
-	d.object(path, n, tagsKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "candidate":
-			d.str(p, v, &t.Candidate)
-		case "release":
-			d.str(p, v, &t.Release)
-		case "github-release":
-			b := d.boolean(p, v)
-			t.GitHubRelease = &b
-		case "prerelease":
-			t.Prerelease = d.boolean(p, v)
-		case "version-file":
-			d.str(p, v, &t.VersionFile)
-		}
-	})
-}
-
-func (d *decoder) environment(path string, n ast.Node) Environment {
-	var e Environment
-	d.object(path, n, environmentKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "name":
-			d.str(p, v, &e.Name)
-		case "url":
-			d.str(p, v, &e.URL)
-		case "token-env":
-			d.str(p, v, &e.TokenEnv)
-		case "password-env":
-			d.str(p, v, &e.PasswordEnv)
-		case "timeout":
-			d.duration(p, v, "30m", &e.Timeout)
-		case "window":
-			e.Window = d.window(p, v)
-		case "smoke":
-			d.strs(p, v, "smoke probe names", &e.Smoke)
-			if e.Smoke == nil {
-				e.Smoke = []string{}
-			}
-		case "monitor":
-			e.Monitor = d.monitor(p, v)
-		case "origin":
-			d.str(p, v, &e.Origin)
-		}
-	})
-	return e
-}
-
-func (d *decoder) window(path string, n ast.Node) *Window {
-	w := &Window{}
-	d.object(path, n, windowKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "timezone":
-			d.str(p, v, &w.Timezone)
-		case "weekly":
-			w.Weekly = nilIfEmpty(list(d, p, v, "weekly windows (days, start, end)", func(p string, v ast.Node) WeeklyWindow {
-				var ww WeeklyWindow
-				d.object(p, v, weeklyKeys, func(key, p string, v ast.Node) {
-					switch key {
-					case "days":
-						d.strs(p, v, "days (Mon..Sun)", &ww.Days)
-					case "start":
-						d.str(p, v, &ww.Start)
-					case "end":
-						d.str(p, v, &ww.End)
-					}
-				})
-				return ww
-			}))
-		case "freeze":
-			w.Freeze = nilIfEmpty(list(d, p, v, "freeze periods (from, to)", func(p string, v ast.Node) Freeze {
-				var f Freeze
-				d.object(p, v, freezeKeys, func(key, p string, v ast.Node) {
-					switch key {
-					case "from":
-						d.str(p, v, &f.From)
-					case "to":
-						d.str(p, v, &f.To)
-					case "reason":
-						d.str(p, v, &f.Reason)
-					}
-				})
-				return f
-			}))
-		case "max-wait":
-			d.duration(p, v, "2h", &w.MaxWait)
-		}
-	})
-	return w
-}
-
-func (d *decoder) monitor(path string, n ast.Node) *Monitor {
-	m := &Monitor{}
-	d.object(path, n, monitorKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "duration":
-			d.duration(p, v, "45m", &m.Duration)
-		case "interval":
-			d.duration(p, v, "1m", &m.Interval)
-		case "sustained":
-			m.Sustained = d.integer(p, v)
-		case "auto-rollback":
-			m.AutoRollback = d.boolean(p, v)
-		case "no-data":
-			d.str(p, v, &m.NoData)
-		case "smoke":
-			d.strs(p, v, "smoke probe names", &m.Smoke)
-			if m.Smoke == nil {
-				m.Smoke = []string{}
-			}
-		case "prometheus":
-			m.Prometheus = d.prometheus(p, v)
-		}
-	})
-	return m
-}
-
-func (d *decoder) prometheus(path string, n ast.Node) *Prometheus {
-	pr := &Prometheus{}
-	d.object(path, n, prometheusKeys, func(key, p string, v ast.Node) {
-		switch key {
-		case "url":
-			d.str(p, v, &pr.URL)
-		case "token-env":
-			d.str(p, v, &pr.TokenEnv)
-		case "checks":
-			pr.Checks = nilIfEmpty(list(d, p, v, "metric checks (name, query, max and/or min)", func(p string, v ast.Node) MetricCheck {
-				var mc MetricCheck
-				d.object(p, v, metricKeys, func(key, p string, v ast.Node) {
-					switch key {
-					case "name":
-						d.str(p, v, &mc.Name)
-					case "query":
-						d.str(p, v, &mc.Query)
-					case "max":
-						mc.Max = d.number(p, v)
-					case "min":
-						mc.Min = d.number(p, v)
-					}
-				})
-				return mc
-			}))
-		}
-	})
-	return pr
 }

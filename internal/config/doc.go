@@ -9,6 +9,29 @@
 // (*Config).YAML and JSON print the effective configuration; YAML output parses back to an
 // equal Config.
 //
+// # Keys are declared once
+//
+// Every key is one row of the table in keys.go: its name, the Go field it decodes into,
+// its kind, default, allowed values, duration bounds and a one-line doc. The table
+// drives everything that knows a key: decoding (allowed keys, unknown-key suggestions
+// by Levenshtein distance), defaults, printing (YAML and JSON, `release-action config`),
+// the generic checks (allowed values, duration bounds), the key paths in messages (the
+// validator names a field by its address, never by spelling its key: see pathsOf), and
+// the JSON Schema (Schema), published at SchemaPath.
+//
+// To add a key:
+//
+//  1. add the field to its struct in types.go (no struct tags: the table names it);
+//  2. add one row to keys.go under its parent, e.g.
+//     {Name: "notify", Field: "Notify", Kind: vTexts, What: "team handles", Doc: "Teams told of a release"};
+//     a new section is a row of Kind vObject (or vList) whose Keys are its rows;
+//  3. if the value needs a check beyond its kind, allowed values and bounds, add it to
+//     validate.go, naming the field with v.path(&x.Field);
+//  4. run go test ./internal/config -update: it rewrites the published schema and the
+//     golden effective configurations; review and commit them.
+//
+// TestTableMatchesTypes fails when a field has no row or a row no field.
+//
 // # Errors
 //
 // A file is checked as a whole and every problem is reported, each as an *Error with the
@@ -39,8 +62,8 @@
 //     accepts as a tag (no spaces, "..", "~", ...).
 //   - deploy.workflow is a file name (deploy.yml) or a numeric workflow id, never a path.
 //   - Waits are capped at 6h (policy.timeout, environment timeout, window max-wait, monitor
-//     duration), the most a job on a GitHub-hosted runner may run; appear-timeout may not
-//     exceed timeout; a monitor needs interval < duration and sustained × interval <=
+//     duration), the most a job on a GitHub-hosted runner may run; the appear timeout may
+//     not exceed the gate timeout; a monitor needs interval < duration and sustained × interval <=
 //     duration, else a breach could never be seen.
 //   - Windows: days are Mon..Sun or full names in any case, stored as Mon..Sun; times are
 //     HH:MM (H:MM accepted) from 00:00 to 24:00, start before 24:00; end at or before start

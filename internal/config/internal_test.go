@@ -2,7 +2,6 @@ package config
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 	"time"
 
@@ -134,11 +133,13 @@ func TestFreezeSpan(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
+	policyKeys := names(lookup(keys, "policy").Keys)
+	environmentKeys := names(lookup(keys, "environments").Keys)
 	assert.Equal(t, "skipped", suggest("skiped", policyKeys))
 	assert.Equal(t, "appear-timeout", suggest("apear-timeout", policyKeys))
 	assert.Equal(t, "token-env", suggest("tokenenv", environmentKeys))
 	assert.Equal(t, "", suggest("colour", policyKeys))
-	assert.Equal(t, "gates", suggest("Gates", topKeys), "case does not matter")
+	assert.Equal(t, "gates", suggest("Gates", names(keys)), "case does not matter")
 }
 
 func TestLocate(t *testing.T) {
@@ -149,39 +150,52 @@ func TestLocate(t *testing.T) {
 	assert.Equal(t, pos{1, 1}, at("policy.timeout"))
 }
 
-// TestKeysMatchTypes keeps the decoder's key lists in step with the yaml tags of types.go:
-// a field added there and not here would be an "unknown key" in every file.
-func TestKeysMatchTypes(t *testing.T) {
-	tags := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("yaml"), ",")
-			if name != "-" {
-				out = append(out, name)
+// TestTableMatchesTypes: every key names a field of its struct whose type fits its kind,
+// and every field of the configuration types is declared in the table (a field added to
+// types.go and not to keys.go would never be read).
+func TestTableMatchesTypes(t *testing.T) {
+	fits := map[valueKind][]reflect.Kind{
+		vText: {reflect.String}, vBool: {reflect.Bool, reflect.Pointer}, vInt: {reflect.Int},
+		vNumber: {reflect.Pointer}, vDuration: {reflect.Int64}, vTexts: {reflect.Slice},
+		vTextMap: {reflect.Map}, vObject: {reflect.Struct, reflect.Pointer}, vList: {reflect.Slice},
+	}
+	var walk func(path string, ks []spec, rt reflect.Type)
+	walk = func(path string, ks []spec, rt reflect.Type) {
+		declared := map[string]bool{}
+		for _, k := range ks {
+			p := join(path, k.Name)
+			f, ok := rt.FieldByName(k.Field)
+			if !assert.True(t, ok, "%s: %s has no field %s", p, rt, k.Field) {
+				continue
+			}
+			declared[k.Field] = true
+			assert.Contains(t, fits[k.Kind], f.Type.Kind(), "%s: field %s.%s is a %s", p, rt, k.Field, f.Type)
+			assert.NotEmpty(t, k.Doc, "%s has no doc line", p)
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+				ft = ft.Elem()
+			}
+			if k.Kind == vObject || k.Kind == vList {
+				walk(p, k.Keys, ft)
 			}
 		}
-		return out
+		for i := range rt.NumField() {
+			if name := rt.Field(i).Name; name != "Source" {
+				assert.True(t, declared[name], "%s.%s is not declared in the key table", rt, name)
+			}
+		}
 	}
-	for _, tc := range []struct {
-		typ  any
-		keys []string
-	}{
-		{Config{}, topKeys},
-		{Gate{}, gateKeys},
-		{TestsGate{}, testsKeys},
-		{Policy{}, policyKeys},
-		{Tags{}, tagsKeys},
-		{Deploy{}, deployKeys},
-		{Environment{}, environmentKeys},
-		{Window{}, windowKeys},
-		{WeeklyWindow{}, weeklyKeys},
-		{Freeze{}, freezeKeys},
-		{Monitor{}, monitorKeys},
-		{Prometheus{}, prometheusKeys},
-		{MetricCheck{}, metricKeys},
-		{Owners{}, ownersKeys},
-	} {
-		assert.ElementsMatch(t, tags(tc.typ), tc.keys, "%T", tc.typ)
+	walk("", keys, reflect.TypeOf(Config{}))
+}
+
+func TestPath(t *testing.T) {
+	c, err := Load("testdata/agentme.yml")
+	if !assert.NoError(t, err) {
+		return
 	}
+	assert.Equal(t, "policy.appear-timeout", c.Path(&c.Policy.AppearTimeout))
+	assert.Equal(t, "environments[1].monitor.prometheus.token-env", c.Path(&c.Environments[1].Monitor.Prometheus.TokenEnv))
+	assert.Equal(t, "environments[1].window.weekly[0].days[1]", c.Path(&c.Environments[1].Window.Weekly[0].Days[1]))
+	assert.Equal(t, "gates[3]", c.Path(&c.Gates[3]))
+	assert.Panics(t, func() { c.Path(new(string)) })
 }

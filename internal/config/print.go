@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
+	"reflect"
 
 	"github.com/goccy/go-yaml"
 )
@@ -47,11 +46,11 @@ func (o object) MarshalJSON() ([]byte, error) {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		k, err := json.Marshal(f.key)
+		k, err := marshal(f.key)
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(f.val)
+		v, err := marshal(f.val)
 		if err != nil {
 			return nil, err
 		}
@@ -61,6 +60,18 @@ func (o object) MarshalJSON() ([]byte, error) {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
+}
+
+// marshal is json.Marshal without HTML escaping: the text is shown to people and read
+// by editors ("<regexp>", "Jane <jane@example.com>"), never embedded in HTML.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func toYAML(v any) any {
@@ -98,140 +109,4 @@ func strList(s []string) []string {
 	return s
 }
 
-func (c *Config) tree() object {
-	gates := []any{}
-	for _, g := range c.Gates {
-		gates = append(gates, gateTree(g))
-	}
-	envs := []any{}
-	for _, e := range c.Environments {
-		envs = append(envs, environmentTree(e))
-	}
-	pol := c.Policy
-	tags := c.Tags
-	deploy := object{{"workflow", c.Deploy.Workflow}}
-	if c.Deploy.Event != "" {
-		deploy = append(deploy, field{"event", c.Deploy.Event})
-	}
-	owners := object{}
-	for _, f := range []field{{"release", c.Owners.Release}, {"security", c.Owners.Security}, {"on-call", c.Owners.OnCall}} {
-		if f.val != "" {
-			owners = append(owners, f)
-		}
-	}
-	return object{
-		{"gates", gates},
-		{"policy", object{
-			{"skipped", pol.Skipped},
-			{"neutral", pol.Neutral},
-			{"timeout", pol.Timeout.String()},
-			{"appear-timeout", pol.AppearTimeout.String()},
-			{"fail-fast", pol.ShouldFailFast()},
-			{"ignore", flowList(strList(pol.Ignore))},
-		}},
-		{"tags", object{
-			{"candidate", tags.Candidate},
-			{"release", tags.Release},
-			{"github-release", tags.GitHubRelease == nil || *tags.GitHubRelease},
-			{"prerelease", tags.Prerelease},
-			{"version-file", tags.VersionFile},
-		}},
-		{"deploy", deploy},
-		{"environments", envs},
-		{"owners", owners},
-	}
-}
-
-func gateTree(g Gate) object {
-	o := object{{"name", g.Name}}
-	if g.Check != "" {
-		o = append(o, field{"check", g.Check})
-	}
-	if g.Workflow != "" {
-		o = append(o, field{"workflow", g.Workflow})
-	}
-	if g.Kind() == KindWorkflow {
-		o = append(o, field{"dispatch", g.Dispatch})
-	}
-	if len(g.Inputs) > 0 {
-		in := object{}
-		for _, k := range slices.Sorted(maps.Keys(g.Inputs)) {
-			in = append(in, field{k, g.Inputs[k]})
-		}
-		o = append(o, field{"inputs", in})
-	}
-	if t := g.Tests; t != nil {
-		to := object{{"workflow", t.Workflow}, {"job", t.Job}}
-		if t.Step != "" {
-			to = append(to, field{"step", t.Step})
-		}
-		to = append(to, field{"files", strList(t.Files)})
-		if t.JUnitArtifact != "" {
-			to = append(to, field{"junit-artifact", t.JUnitArtifact})
-		}
-		to = append(to, field{"reporter", t.Reporter})
-		o = append(o, field{"tests", to})
-	}
-	return o
-}
-
-func environmentTree(e Environment) object {
-	o := object{{"name", e.Name}}
-	for _, f := range []field{{"url", e.URL}, {"origin", e.Origin}, {"token-env", e.TokenEnv}, {"password-env", e.PasswordEnv}} {
-		if f.val != "" {
-			o = append(o, f)
-		}
-	}
-	o = append(o, field{"timeout", e.Timeout.String()}, field{"smoke", flowList(strList(e.Smoke))})
-	if w := e.Window; w != nil {
-		weekly := []any{}
-		for _, ww := range w.Weekly {
-			weekly = append(weekly, object{{"days", flowList(strList(ww.Days))}, {"start", ww.Start}, {"end", ww.End}})
-		}
-		freeze := []any{}
-		for _, f := range w.Freeze {
-			fo := object{{"from", f.From}, {"to", f.To}}
-			if f.Reason != "" {
-				fo = append(fo, field{"reason", f.Reason})
-			}
-			freeze = append(freeze, fo)
-		}
-		o = append(o, field{"window", object{
-			{"timezone", w.Timezone},
-			{"weekly", weekly},
-			{"freeze", freeze},
-			{"max-wait", w.MaxWait.String()},
-		}})
-	}
-	if m := e.Monitor; m != nil {
-		mo := object{
-			{"duration", m.Duration.String()},
-			{"interval", m.Interval.String()},
-			{"sustained", m.Sustained},
-			{"auto-rollback", m.AutoRollback},
-			{"no-data", m.NoData},
-			{"smoke", flowList(strList(m.Smoke))},
-		}
-		if p := m.Prometheus; p != nil {
-			po := object{{"url", p.URL}}
-			if p.TokenEnv != "" {
-				po = append(po, field{"token-env", p.TokenEnv})
-			}
-			checks := []any{}
-			for _, mc := range p.Checks {
-				co := object{{"name", mc.Name}, {"query", mc.Query}}
-				if mc.Max != nil {
-					co = append(co, field{"max", *mc.Max})
-				}
-				if mc.Min != nil {
-					co = append(co, field{"min", *mc.Min})
-				}
-				checks = append(checks, co)
-			}
-			po = append(po, field{"checks", checks})
-			mo = append(mo, field{"prometheus", po})
-		}
-		o = append(o, field{"monitor", mo})
-	}
-	return o
-}
+func (c *Config) tree() object { return treeOf(keys, reflect.ValueOf(c).Elem()) }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"path"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -48,6 +49,20 @@ type validator struct {
 	// at is where a path is in the file; wrote reports whether the file wrote it.
 	at    func(path string) pos
 	wrote func(path string) bool
+	// paths names every field of the Config by its address (see pathsOf); bad holds the
+	// paths the table's own checks refused.
+	paths map[fieldID]string
+	bad   map[string]bool
+}
+
+// path is the key path of a field of the validated Config, given its address.
+func (v *validator) path(ptr any) string {
+	rv := reflect.ValueOf(ptr)
+	p, ok := v.paths[fieldID{rv.Pointer(), rv.Type().Elem()}]
+	if !ok {
+		panic(fmt.Sprintf("config: %T at %#x is not a field the key table knows", ptr, rv.Pointer()))
+	}
+	return p
 }
 
 func (v *validator) fail(path, format string, args ...any) {
@@ -79,90 +94,93 @@ func parentPath(p string) string {
 }
 
 func (v *validator) config(c *Config) {
-	v.gates(c.Gates)
+	v.paths, v.bad = pathsOf(c), map[string]bool{}
+	v.checkKeys("", keys, reflect.ValueOf(c).Elem(), v.bad)
+	v.gates(&c.Gates)
 	v.policy(&c.Policy)
 	v.tags(&c.Tags)
 	v.deploy(&c.Deploy)
 	v.environments(c.Environments)
 }
 
-func (v *validator) gates(gates []Gate) {
+func (v *validator) gates(list *[]Gate) {
+	gates := *list
 	if len(gates) == 0 {
-		v.fail("gates", "the list is empty, and a release with no gates would pass unchecked; remove the key to use the built-in Agent Me gates, or list at least one gate")
+		v.fail(v.path(list), "the list is empty, and a release with no gates would pass unchecked; remove the key to use the built-in Agent Me gates, or list at least one gate")
 		return
 	}
 	names := map[string]int{}
-	for i, g := range gates {
-		p := index("gates", i)
+	for i := range gates {
+		g := &gates[i]
 		if g.Name == "" {
-			v.fail(p+".name", "required: every gate needs a name for the summary and the check run")
-		} else if v.oneLine(p+".name", g.Name) {
+			v.fail(v.path(&g.Name), "required: every gate needs a name for the summary and the check run")
+		} else if v.oneLine(v.path(&g.Name), g.Name) {
 			key := strings.ToLower(g.Name)
 			if j, dup := names[key]; dup {
-				v.fail(p+".name", "%s is already the name of gates[%d]; gate names must be unique", quote(g.Name), j)
+				v.fail(v.path(&g.Name), "%s is already the name of gates[%d]; gate names must be unique", quote(g.Name), j)
 			} else {
 				names[key] = i
 			}
 		}
 		switch {
 		case g.Tests != nil && g.Check != "":
-			v.fail(p+".tests", "a gate is one kind (check, workflow or tests) and this one has both check and tests; split it into two gates")
+			v.fail(v.path(&g.Tests), "a gate is one kind (check, workflow or tests) and this one has both check and tests; split it into two gates")
 		case g.Tests != nil && g.Workflow != "":
-			v.fail(p+".workflow", "a tests gate names its workflow under tests.workflow; move it there")
+			v.fail(v.path(&g.Workflow), "a tests gate names its workflow under tests.workflow; move it there")
 		case g.Tests == nil && g.Check == "" && g.Workflow == "":
-			v.fail(p, "say what satisfies this gate: check (a check-run name), workflow (every check run of a workflow) or tests (test files in a job's log)")
+			v.fail(v.path(g), "say what satisfies this gate: check (a check-run name), workflow (every check run of a workflow) or tests (test files in a job's log)")
 		}
-		if g.Check != "" && v.oneLine(p+".check", g.Check) {
+		if g.Check != "" && v.oneLine(v.path(&g.Check), g.Check) {
 			if err := checkPattern(g.Check); err != nil {
-				v.fail(p+".check", "%v", err)
+				v.fail(v.path(&g.Check), "%v", err)
 			}
 		}
 		if g.Workflow != "" {
-			v.oneLine(p+".workflow", g.Workflow)
+			v.oneLine(v.path(&g.Workflow), g.Workflow)
 		}
 		if g.Dispatch && g.Kind() != KindWorkflow {
-			v.fail(p+".dispatch", "only a workflow gate (workflow alone, without check or tests) can be dispatched; this is a %s gate", g.Kind())
+			v.fail(v.path(&g.Dispatch), "only a workflow gate (workflow alone, without check or tests) can be dispatched; this is a %s gate", g.Kind())
 		}
 		if len(g.Inputs) > 0 && !g.Dispatch {
-			v.fail(p+".inputs", "inputs are passed when the workflow is dispatched; set dispatch: true or remove inputs")
+			v.fail(v.path(&g.Inputs), "inputs are passed when the workflow is dispatched; set dispatch: true or remove inputs")
 		}
 		if len(g.Inputs) > maxInputs {
-			v.fail(p+".inputs", "%d inputs; GitHub accepts at most %d for a workflow dispatch", len(g.Inputs), maxInputs)
+			v.fail(v.path(&g.Inputs), "%d inputs; GitHub accepts at most %d for a workflow dispatch", len(g.Inputs), maxInputs)
 		}
 		for name := range g.Inputs {
 			if strings.TrimSpace(name) == "" {
-				v.fail(p+".inputs", "an input name is empty")
+				v.fail(v.path(&g.Inputs), "an input name is empty")
 			}
 		}
 		if g.Tests != nil {
-			v.testsGate(p+".tests", g.Tests)
+			v.testsGate(g.Tests)
 		}
 	}
 }
 
-func (v *validator) testsGate(p string, t *TestsGate) {
+func (v *validator) testsGate(t *TestsGate) {
 	if t.Workflow == "" {
-		v.fail(p+".workflow", "required: the name of the workflow whose run holds the tests")
+		v.fail(v.path(&t.Workflow), "required: the name of the workflow whose run holds the tests")
 	} else {
-		v.oneLine(p+".workflow", t.Workflow)
+		v.oneLine(v.path(&t.Workflow), t.Workflow)
 	}
 	if t.Job == "" {
-		v.fail(p+".job", "required: the name of the job that runs the tests")
+		v.fail(v.path(&t.Job), "required: the name of the job that runs the tests")
 	} else {
-		v.oneLine(p+".job", t.Job)
+		v.oneLine(v.path(&t.Job), t.Job)
 	}
 	if t.Step != "" {
-		v.oneLine(p+".step", t.Step)
+		v.oneLine(v.path(&t.Step), t.Step)
 	}
 	if t.JUnitArtifact != "" {
-		v.oneLine(p+".junit-artifact", t.JUnitArtifact)
+		v.oneLine(v.path(&t.JUnitArtifact), t.JUnitArtifact)
 	}
 	if len(t.Files) == 0 {
-		v.fail(p+".files", "required: list the test files that must run and pass")
+		v.fail(v.path(&t.Files), "required: list the test files that must run and pass")
 	}
 	seen := map[string]int{}
 	for i, f := range t.Files {
-		fp := index(p+".files", i)
+		fp := v.path(&t.Files[i])
 		if f == "" {
 			v.fail(fp, "the file path is empty")
 			continue
@@ -177,18 +195,15 @@ func (v *validator) testsGate(p string, t *TestsGate) {
 		}
 		seen[clean] = i
 	}
-	v.enum(p+".reporter", t.Reporter, "auto", "vitest", "jest")
 }
 
 func (v *validator) policy(pol *Policy) {
-	v.enum("policy.skipped", pol.Skipped, "fail", "pass")
-	v.enum("policy.neutral", pol.Neutral, "pass", "fail")
-	timeoutOK := v.durationRange("policy.timeout", pol.Timeout, time.Nanosecond, maxJobTime)
-	if v.durationRange("policy.appear-timeout", pol.AppearTimeout, time.Nanosecond, maxJobTime) && timeoutOK && pol.AppearTimeout > pol.Timeout {
-		v.fail("policy.appear-timeout", "%s is longer than policy.timeout (%s); the gate would time out first", pol.AppearTimeout, pol.Timeout)
+	appear, timeout := v.path(&pol.AppearTimeout), v.path(&pol.Timeout)
+	if !v.bad[appear] && !v.bad[timeout] && pol.AppearTimeout > pol.Timeout {
+		v.fail(appear, "%s is longer than %s (%s); the gate would time out first", pol.AppearTimeout, timeout, pol.Timeout)
 	}
 	for i, pat := range pol.Ignore {
-		p := index("policy.ignore", i)
+		p := v.path(&pol.Ignore[i])
 		if pat == "" {
 			v.fail(p, "the check name is empty")
 			continue
@@ -200,16 +215,16 @@ func (v *validator) policy(pol *Policy) {
 }
 
 func (v *validator) tags(t *Tags) {
-	okC := v.template("tags.candidate", t.Candidate)
-	okR := v.template("tags.release", t.Release)
+	okC := v.template(v.path(&t.Candidate), t.Candidate)
+	okR := v.template(v.path(&t.Release), t.Release)
 	if okC && okR && t.Candidate == t.Release {
-		v.fail("tags.candidate", "is the same template as tags.release; a candidate tag would take the release's name (add -rc.{n})")
+		v.fail(v.path(&t.Candidate), "is the same template as %s; a candidate tag would take the release's name (add -rc.{n})", v.path(&t.Release))
 	}
 	switch {
 	case t.VersionFile == "":
-		v.fail("tags.version-file", "the path is empty; remove the key to read package.json")
+		v.fail(v.path(&t.VersionFile), "the path is empty; remove the key to read package.json")
 	case path.IsAbs(t.VersionFile) || strings.HasPrefix(path.Clean(t.VersionFile), ".."):
-		v.fail("tags.version-file", "%s is outside the repository; give a path relative to its root", quote(t.VersionFile))
+		v.fail(v.path(&t.VersionFile), "%s is outside the repository; give a path relative to its root", quote(t.VersionFile))
 	}
 }
 
@@ -226,17 +241,14 @@ func (v *validator) template(p, t string) bool {
 }
 
 func (v *validator) deploy(d *Deploy) {
-	if d.Event != "" {
-		v.enum("deploy.event", d.Event, "deployment")
-	}
 	w := d.Workflow
 	switch {
 	case w == "":
-		v.fail("deploy.workflow", "required: the file name of the deploy workflow, like deploy.yml")
+		v.fail(v.path(&d.Workflow), "required: the file name of the deploy workflow, like deploy.yml")
 	case strings.Contains(w, "/"):
-		v.fail("deploy.workflow", "give the workflow's file name (like %s), not a path", quote(path.Base(w)))
+		v.fail(v.path(&d.Workflow), "give the workflow's file name (like %s), not a path", quote(path.Base(w)))
 	case !isDigits(w) && !strings.HasSuffix(w, ".yml") && !strings.HasSuffix(w, ".yaml"):
-		v.fail("deploy.workflow", "%s is not a workflow file name; want a name ending in .yml or .yaml (or the workflow's numeric id)", quote(w))
+		v.fail(v.path(&d.Workflow), "%s is not a workflow file name; want a name ending in .yml or .yaml (or the workflow's numeric id)", quote(w))
 	}
 }
 
@@ -244,52 +256,50 @@ func (v *validator) environments(envs []Environment) {
 	names := map[string]int{}
 	for i := range envs {
 		e := &envs[i]
-		p := index("environments", i)
 		switch {
 		case e.Name == "":
-			v.fail(p+".name", "required: the GitHub environment's name, like staging")
+			v.fail(v.path(&e.Name), "required: the GitHub environment's name, like staging")
 		case !environmentNameRE.MatchString(e.Name):
-			v.fail(p+".name", "%s is not allowed; use letters, digits, '.', '_' and '-'", quote(e.Name))
+			v.fail(v.path(&e.Name), "%s is not allowed; use letters, digits, '.', '_' and '-'", quote(e.Name))
 		default:
 			key := strings.ToLower(e.Name)
 			if j, dup := names[key]; dup {
-				v.fail(p+".name", "%s is already the name of environments[%d]; environment names must be unique (GitHub ignores case)", quote(e.Name), j)
+				v.fail(v.path(&e.Name), "%s is already the name of environments[%d]; environment names must be unique (GitHub ignores case)", quote(e.Name), j)
 			} else {
 				names[key] = i
 			}
 		}
 		if e.URL != "" {
 			if err := checkURL(e.URL, false); err != nil {
-				v.fail(p+".url", "%v", err)
+				v.fail(v.path(&e.URL), "%v", err)
 			}
 		}
 		if e.Origin != "" {
 			if err := checkOrigin(e.Origin); err != nil {
-				v.fail(p+".origin", "%v", err)
+				v.fail(v.path(&e.Origin), "%v", err)
 			}
 		}
 		if e.TokenEnv != "" && e.PasswordEnv != "" {
-			v.fail(p+".password-env", "set token-env or password-env, not both: the gateway runs in one auth mode")
+			v.fail(v.path(&e.PasswordEnv), "set token-env or password-env, not both: the gateway runs in one auth mode")
 		}
-		v.envName(p+".token-env", e.TokenEnv)
-		v.envName(p+".password-env", e.PasswordEnv)
-		v.durationRange(p+".timeout", e.Timeout, time.Nanosecond, maxJobTime)
-		v.probes(p+".smoke", e.Smoke)
+		v.envName(v.path(&e.TokenEnv), e.TokenEnv)
+		v.envName(v.path(&e.PasswordEnv), e.PasswordEnv)
+		v.probes(v.path(&e.Smoke), e.Smoke)
 		probed := len(e.Smoke) > 0
 		if e.Monitor != nil {
-			v.monitor(p+".monitor", e.Monitor)
+			v.monitor(v.path(&e.Monitor), e.Monitor)
 			probed = probed || len(e.Monitor.Smoke) > 0
 		}
 		if probed {
 			if e.URL == "" {
-				v.fail(p+".url", "required for smoke probes: the gateway's base URL, like https://gateway.example (to deploy without probing, set smoke: [] and leave smoke out of monitor)")
+				v.fail(v.path(&e.URL), "required for smoke probes: the gateway's base URL, like https://gateway.example (to deploy without probing, set smoke: [] and leave smoke out of monitor)")
 			}
-			if e.TokenEnv == "" && e.PasswordEnv == "" && !v.wrote(p+".token-env") && !v.wrote(p+".password-env") {
-				v.fail(p+".token-env", "smoke probes need the gateway credential: set token-env (or password-env) to the name of the environment variable that holds it, like %s", defaultEnvHint)
+			if e.TokenEnv == "" && e.PasswordEnv == "" && !v.wrote(v.path(&e.TokenEnv)) && !v.wrote(v.path(&e.PasswordEnv)) {
+				v.fail(v.path(&e.TokenEnv), "smoke probes need the gateway credential: set token-env (or password-env) to the name of the environment variable that holds it, like %s", defaultEnvHint)
 			}
 		}
 		if e.Window != nil {
-			v.window(p+".window", e.Window)
+			v.window(v.path(&e.Window), e.Window)
 		}
 	}
 }
@@ -335,13 +345,13 @@ func (v *validator) window(p string, w *Window) {
 	var loc *time.Location
 	switch w.Timezone {
 	case "":
-		v.fail(p+".timezone", "required: the IANA time zone the window is written in, like Australia/Brisbane or UTC")
+		v.fail(v.path(&w.Timezone), "required: the IANA time zone the window is written in, like Australia/Brisbane or UTC")
 	case "Local":
-		v.fail(p+".timezone", "Local depends on the machine that runs the action; name the zone, like Australia/Brisbane or UTC")
+		v.fail(v.path(&w.Timezone), "Local depends on the machine that runs the action; name the zone, like Australia/Brisbane or UTC")
 	default:
 		l, err := time.LoadLocation(w.Timezone)
 		if err != nil {
-			v.fail(p+".timezone", "%s is not a known IANA time zone; use a name like Australia/Brisbane, Europe/Berlin or UTC", quote(w.Timezone))
+			v.fail(v.path(&w.Timezone), "%s is not a known IANA time zone; use a name like Australia/Brisbane, Europe/Berlin or UTC", quote(w.Timezone))
 		} else {
 			loc = l
 		}
@@ -349,47 +359,42 @@ func (v *validator) window(p string, w *Window) {
 	if len(w.Weekly) == 0 && len(w.Freeze) == 0 {
 		v.fail(p, "a window needs weekly windows, freeze periods or both; remove window to deploy at any time")
 	}
-	for i, ww := range w.Weekly {
-		wp := index(p+".weekly", i)
+	for i := range w.Weekly {
+		ww := &w.Weekly[i]
 		if len(ww.Days) == 0 {
-			v.fail(wp+".days", "required: the days the window opens, like [Tue, Thu]")
+			v.fail(v.path(&ww.Days), "required: the days the window opens, like [Tue, Thu]")
 		}
 		seen := map[time.Weekday]bool{}
 		for j, day := range ww.Days {
 			wd, ok := parseWeekday(day)
 			if !ok {
-				v.fail(index(wp+".days", j), "%s is not a day; use one of: Mon, Tue, Wed, Thu, Fri, Sat, Sun", quote(day))
+				v.fail(v.path(&ww.Days[j]), "%s is not a day; use one of: Mon, Tue, Wed, Thu, Fri, Sat, Sun", quote(day))
 				continue
 			}
 			if seen[wd] {
-				v.fail(index(wp+".days", j), "%s is listed twice", quote(day))
+				v.fail(v.path(&ww.Days[j]), "%s is listed twice", quote(day))
 			}
 			seen[wd] = true
 		}
 		// End at or before start runs past midnight, so equal times make a 24-hour window.
-		start, okS := v.clock(wp+".start", ww.Start)
-		v.clock(wp+".end", ww.End)
+		start, okS := v.clock(v.path(&ww.Start), ww.Start)
+		v.clock(v.path(&ww.End), ww.End)
 		if okS && start == 24*60 {
-			v.fail(wp+".start", "24:00 is the end of a day; a window that starts at midnight starts at 00:00")
+			v.fail(v.path(&ww.Start), "24:00 is the end of a day; a window that starts at midnight starts at 00:00")
 		}
 	}
-	for i, f := range w.Freeze {
-		fp := index(p+".freeze", i)
-		okF := v.freezeTime(fp+".from", f.From)
-		okT := v.freezeTime(fp+".to", f.To)
+	for i := range w.Freeze {
+		f := &w.Freeze[i]
+		okF := v.freezeTime(v.path(&f.From), f.From)
+		okT := v.freezeTime(v.path(&f.To), f.To)
 		if okF && okT {
 			if loc == nil {
 				loc = time.UTC
 			}
-			if from, until, err := freezeSpan(f, loc); err == nil && !from.Before(until) {
-				v.fail(fp+".to", "%s is before from (%s); the freeze would cover nothing", quote(f.To), quote(f.From))
+			if from, until, err := freezeSpan(*f, loc); err == nil && !from.Before(until) {
+				v.fail(v.path(&f.To), "%s is before from (%s); the freeze would cover nothing", quote(f.To), quote(f.From))
 			}
 		}
-	}
-	if w.MaxWait < 0 {
-		v.fail(p+".max-wait", "%s is negative; 0 means do not wait", w.MaxWait)
-	} else if w.MaxWait.D() > maxJobTime {
-		v.fail(p+".max-wait", "%s is longer than a job may run (6h)", w.MaxWait)
 	}
 }
 
@@ -462,61 +467,72 @@ func parseFreezeTime(s string, loc *time.Location) (t time.Time, isDate bool, er
 }
 
 func (v *validator) monitor(p string, m *Monitor) {
-	okD := v.durationRange(p+".duration", m.Duration, minMonitor, maxJobTime)
-	okI := v.durationRange(p+".interval", m.Interval, minInterval, maxJobTime)
+	okD, okI := !v.bad[v.path(&m.Duration)], !v.bad[v.path(&m.Interval)]
 	if okD && okI && m.Interval >= m.Duration {
-		v.fail(p+".interval", "%s is not shorter than the monitor duration (%s)", m.Interval, m.Duration)
+		v.fail(v.path(&m.Interval), "%s is not shorter than the monitor duration (%s)", m.Interval, m.Duration)
 		okI = false
 	}
 	if m.Sustained < 1 {
-		v.fail(p+".sustained", "%d; want the number of consecutive bad intervals that make a breach, at least 1", m.Sustained)
+		v.fail(v.path(&m.Sustained), "%d; want the number of consecutive bad intervals that make a breach, at least 1", m.Sustained)
 	} else if okD && okI && time.Duration(m.Sustained)*m.Interval.D() > m.Duration.D() {
-		v.fail(p+".sustained", "%d intervals of %s take longer than the monitor duration (%s), so a breach could never be seen; lower sustained or interval", m.Sustained, m.Interval, m.Duration)
+		v.fail(v.path(&m.Sustained), "%d intervals of %s take longer than the monitor duration (%s), so a breach could never be seen; lower sustained or interval", m.Sustained, m.Interval, m.Duration)
 	}
-	v.enum(p+".no-data", m.NoData, "fail", "ignore")
-	v.probes(p+".smoke", m.Smoke)
+	v.probes(v.path(&m.Smoke), m.Smoke)
 	if len(m.Smoke) == 0 && m.Prometheus == nil {
 		v.fail(p, "the monitor watches nothing: list smoke probes or add prometheus checks")
 	}
 	if pr := m.Prometheus; pr != nil {
-		pp := p + ".prometheus"
 		if pr.URL == "" {
-			v.fail(pp+".url", "required: the base URL of a Prometheus-compatible query API")
+			v.fail(v.path(&pr.URL), "required: the base URL of a Prometheus-compatible query API")
 		} else if err := checkURL(pr.URL, pr.TokenEnv == ""); err != nil {
-			v.fail(pp+".url", "%v", err)
+			v.fail(v.path(&pr.URL), "%v", err)
 		}
-		v.envName(pp+".token-env", pr.TokenEnv)
+		v.envName(v.path(&pr.TokenEnv), pr.TokenEnv)
 		if len(pr.Checks) == 0 {
-			v.fail(pp+".checks", "required: at least one check (name, query, and max and/or min)")
+			v.fail(v.path(&pr.Checks), "required: at least one check (name, query, and max and/or min)")
 		}
 		names := map[string]int{}
-		for i, mc := range pr.Checks {
-			cp := index(pp+".checks", i)
+		for i := range pr.Checks {
+			mc := &pr.Checks[i]
+			cp := v.path(mc)
 			if mc.Name == "" {
-				v.fail(cp+".name", "required: a name for the summary")
-			} else if v.oneLine(cp+".name", mc.Name) {
+				v.fail(v.path(&mc.Name), "required: a name for the summary")
+			} else if v.oneLine(v.path(&mc.Name), mc.Name) {
 				if j, dup := names[mc.Name]; dup {
-					v.fail(cp+".name", "%s is already the name of checks[%d]", quote(mc.Name), j)
+					v.fail(v.path(&mc.Name), "%s is already the name of checks[%d]", quote(mc.Name), j)
 				} else {
 					names[mc.Name] = i
 				}
 			}
 			if strings.TrimSpace(mc.Query) == "" {
-				v.fail(cp+".query", "required: the PromQL query whose value is checked")
+				v.fail(v.path(&mc.Query), "required: the PromQL query whose value is checked")
 			}
 			finite := func(f *float64) bool { return f == nil || (!math.IsNaN(*f) && !math.IsInf(*f, 0)) }
 			switch {
 			case mc.Max == nil && mc.Min == nil:
 				v.fail(cp, "set max, min or both: the bounds the value must stay within")
 			case !finite(mc.Max):
-				v.fail(cp+".max", "want a finite number")
+				v.fail(v.path(&mc.Max), "want a finite number")
 			case !finite(mc.Min):
-				v.fail(cp+".min", "want a finite number")
+				v.fail(v.path(&mc.Min), "want a finite number")
 			case mc.Max != nil && mc.Min != nil && *mc.Min > *mc.Max:
-				v.fail(cp+".min", "%v is above max (%v); no value could pass", *mc.Min, *mc.Max)
+				v.fail(v.path(&mc.Min), "%v is above max (%v); no value could pass", *mc.Min, *mc.Max)
 			}
 		}
 	}
+}
+
+// durationBound checks 0 <= d <= hi (0 is allowed: "do not wait") and reports whether it holds.
+func (v *validator) durationBound(p string, d Duration, hi time.Duration) bool {
+	switch {
+	case d < 0:
+		v.fail(p, "%s is negative; 0 means do not wait", d)
+	case d.D() > hi:
+		v.fail(p, "%s is longer than a job may run (6h)", d)
+	default:
+		return true
+	}
+	return false
 }
 
 // durationRange checks lo <= d <= hi and reports whether it holds.

@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/github"
@@ -306,7 +308,7 @@ func (d *deployer) refuseEvent(st *State) (*Result, error) {
 		"release-action keeps one record per environment and commit, so it cannot trigger again: "+
 		"use the workflow dispatch trigger (leave deploy.event out) to deploy this commit again, or release a new commit",
 		d.rec.ID, untrusted.ShortSHA(d.o.SHA), d.env, st.Stage)
-	d.res.Duration = Duration(d.clk.Now().Sub(d.start))
+	d.res.Duration = config.Duration(d.clk.Now().Sub(d.start))
 	d.say(d.res.Reason)
 	return d.res, nil
 }
@@ -417,7 +419,7 @@ func (d *deployer) end(ctx context.Context, state, resultState, desc, reason, lo
 	}
 	d.res.State = resultState
 	d.res.Reason = reason
-	d.res.Duration = Duration(d.clk.Now().Sub(d.start))
+	d.res.Duration = config.Duration(d.clk.Now().Sub(d.start))
 	d.say(reason)
 	return d.res, nil
 }

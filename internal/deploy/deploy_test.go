@@ -722,12 +722,12 @@ func TestDeployCancelled(t *testing.T) {
 }
 
 func TestResultJSON(t *testing.T) {
-	r := Result{Environment: "production", DeploymentID: 7, State: StateSuccess, WaitedApproval: Duration(270 * time.Second),
-		Duration: Duration(6 * time.Minute), Approvers: []string{"@a"}}
+	r := Result{Environment: "production", DeploymentID: 7, State: StateSuccess, WaitedApproval: config.Duration(270 * time.Second),
+		Duration: config.Duration(6 * time.Minute), Approvers: []string{"@a"}}
 	b, err := json.Marshal(r)
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"environment":"production","deployment_id":7,"reused":false,"trigger":"","state":"success",
-		"waited_approval":"4m30s","approvers":["@a"],"duration":"6m0s"}`, string(b))
+		"waited_approval":"4m30s","approvers":["@a"],"duration":"6m"}`, string(b))
 	var back Result
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, r, back)

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/github"
 )
@@ -149,7 +151,7 @@ func (w *watch) stop(now time.Time) {
 	if w.waitFrom.IsZero() {
 		return
 	}
-	w.d.res.WaitedApproval += Duration(now.Sub(w.waitFrom))
+	w.d.res.WaitedApproval += config.Duration(now.Sub(w.waitFrom))
 	w.waitFrom = time.Time{}
 }
 

@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
@@ -174,30 +173,8 @@ type Result struct {
 	Reason         string `json:"reason,omitempty"`
 	EnvironmentURL string `json:"environment_url,omitempty"`
 	// WaitedApproval is the time the run spent waiting on environment protection rules.
-	WaitedApproval Duration `json:"waited_approval"`
+	WaitedApproval config.Duration `json:"waited_approval"`
 	// Approvers are the reviewers the run waited on (GitHub does not say here who approved).
-	Approvers []string `json:"approvers,omitempty"`
-	Duration  Duration `json:"duration"`
-}
-
-// Duration is a time.Duration written as Go duration text ("1m30s") in JSON.
-type Duration time.Duration
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// String is Go duration text ("1m30s").
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// MarshalText writes Go duration text.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads Go duration text.
-func (d *Duration) UnmarshalText(b []byte) error {
-	v, err := time.ParseDuration(string(b))
-	if err != nil {
-		return fmt.Errorf("deploy duration %q: %w", string(b), err)
-	}
-	*d = Duration(v)
-	return nil
+	Approvers []string        `json:"approvers,omitempty"`
+	Duration  config.Duration `json:"duration"`
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -96,7 +98,7 @@ func TestDispatch(t *testing.T) {
 		name      string
 		setup     func(w *smokeWorld)
 		gate      config.Gate
-		verdict   string
+		verdict   vocab.Verdict
 		reason    string
 		ref       string
 		temp      bool

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
+
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
@@ -33,7 +35,7 @@ const (
 
 // outcome is one evaluation of one gate.
 type outcome struct {
-	verdict string
+	verdict vocab.Verdict
 	// reason: for a pending gate it reads after "waiting for" is prepended, so that a
 	// timeout can say "timed out after 45m0s waiting for ...".
 	reason string
@@ -122,21 +124,21 @@ type runner struct {
 
 	done     bool
 	timedOut bool
-	verdict  string
+	verdict  vocab.Verdict
 	reason   string
 	finished time.Time
 }
 
 func newRunner(gh GitHub, o Options) (*runner, error) {
 	if gh == nil {
-		return nil, fmt.Errorf("%w: no GitHub client", ErrInvalid)
+		return nil, vocab.BadInputf("invalid gate options: no GitHub client")
 	}
 	sha := strings.ToLower(strings.TrimSpace(o.SHA))
 	if !isFullSHA(sha) {
-		return nil, fmt.Errorf("%w: the candidate commit %q is not a full 40-hex SHA", ErrInvalid, clean(o.SHA))
+		return nil, vocab.BadInputf("invalid gate options: the candidate commit %q is not a full 40-hex SHA", clean(o.SHA))
 	}
 	if len(o.Gates) == 0 {
-		return nil, fmt.Errorf("%w: no gates configured; a gate with nothing to check never passes", ErrInvalid)
+		return nil, vocab.BadInputf("invalid gate options: no gates configured; a gate with nothing to check never passes")
 	}
 	r := &runner{
 		gh: gh, o: o, clk: o.Clock, sha: sha,
@@ -155,7 +157,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 	}
 	switch {
 	case r.timeout < 0 || r.appear < 0 || r.minI < 0 || r.maxI < 0:
-		return nil, fmt.Errorf("%w: negative timeout or interval", ErrInvalid)
+		return nil, vocab.BadInputf("invalid gate options: negative timeout or interval")
 	}
 	if r.timeout == 0 {
 		r.timeout = DefaultTimeout
@@ -172,10 +174,10 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 	r.minI = min(r.minI, maxSilent)
 	r.maxI = min(max(r.maxI, r.minI), maxSilent)
 	if !slices.Contains([]string{"", "fail", "pass"}, o.Policy.Skipped) {
-		return nil, fmt.Errorf("%w: policy.skipped is %q; use fail or pass", ErrInvalid, clean(o.Policy.Skipped))
+		return nil, vocab.BadInputf("invalid gate options: policy.skipped is %q; use fail or pass", clean(o.Policy.Skipped))
 	}
 	if !slices.Contains([]string{"", "fail", "pass"}, o.Policy.Neutral) {
-		return nil, fmt.Errorf("%w: policy.neutral is %q; use pass or fail", ErrInvalid, clean(o.Policy.Neutral))
+		return nil, vocab.BadInputf("invalid gate options: policy.neutral is %q; use pass or fail", clean(o.Policy.Neutral))
 	}
 	for _, p := range o.Policy.Ignore {
 		m, err := newMatcher(p)
@@ -193,7 +195,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		r.runKey = hex.EncodeToString(b[:])
 	}
 	if name := r.prefix + sha[:12] + "-" + r.runKey; !validBranchName(name) {
-		return nil, fmt.Errorf("%w: temporary branch name %q is not a valid branch name (check TempRefPrefix and RunKey)", ErrInvalid, clean(name))
+		return nil, vocab.BadInputf("invalid gate options: temporary branch name %q is not a valid branch name (check TempRefPrefix and RunKey)", clean(name))
 	}
 	for i, gc := range o.Gates {
 		g, err := newGateState(gc)
@@ -208,10 +210,10 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 func newGateState(gc config.Gate) (*gateState, error) {
 	g := &gateState{cfg: gc, kind: gc.Kind()}
 	if gc.Name == "" {
-		return nil, fmt.Errorf("%w: the gate has no name", ErrInvalid)
+		return nil, vocab.BadInputf("invalid gate options: the gate has no name")
 	}
 	if gc.Dispatch && g.kind != config.KindWorkflow {
-		return nil, fmt.Errorf("%w: dispatch only applies to a workflow gate", ErrInvalid)
+		return nil, vocab.BadInputf("invalid gate options: dispatch only applies to a workflow gate")
 	}
 	switch g.kind {
 	case config.KindCheck:
@@ -222,7 +224,7 @@ func newGateState(gc config.Gate) (*gateState, error) {
 		g.check = m
 	case config.KindWorkflow:
 		if gc.Workflow == "" {
-			return nil, fmt.Errorf("%w: the gate names no check, workflow or tests", ErrInvalid)
+			return nil, vocab.BadInputf("invalid gate options: the gate names no check, workflow or tests")
 		}
 		if gc.Dispatch {
 			g.disp = &dispatchState{}
@@ -230,15 +232,15 @@ func newGateState(gc config.Gate) (*gateState, error) {
 	case config.KindTests:
 		t := gc.Tests
 		if t.Workflow == "" || t.Job == "" || len(t.Files) == 0 {
-			return nil, fmt.Errorf("%w: a tests gate needs workflow, job and files", ErrInvalid)
+			return nil, vocab.BadInputf("invalid gate options: a tests gate needs workflow, job and files")
 		}
 		for _, f := range t.Files {
 			if normPath(f) == "" {
-				return nil, fmt.Errorf("%w: an empty test file name", ErrInvalid)
+				return nil, vocab.BadInputf("invalid gate options: an empty test file name")
 			}
 		}
 		if !slices.Contains([]string{"", ReporterAuto, ReporterVitest, ReporterJest}, t.Reporter) {
-			return nil, fmt.Errorf("%w: reporter %q; use auto, vitest or jest", ErrInvalid, clean(t.Reporter))
+			return nil, vocab.BadInputf("invalid gate options: reporter %q; use auto, vitest or jest", clean(t.Reporter))
 		}
 		m, err := newMatcher(t.Job)
 		if err != nil {
@@ -246,7 +248,7 @@ func newGateState(gc config.Gate) (*gateState, error) {
 		}
 		g.job = m
 	default:
-		return nil, fmt.Errorf("%w: unknown gate kind %q", ErrInvalid, g.kind)
+		return nil, vocab.BadInputf("invalid gate options: unknown gate kind %q", g.kind)
 	}
 	return g, nil
 }
@@ -636,7 +638,7 @@ func (r *runner) evaluate(ctx context.Context, g *gateState, v *view, now time.T
 	}
 	switch {
 	case o.state == "" && o.verdict != Pending:
-		o.state = o.verdict + ": " + o.reason
+		o.state = string(o.verdict) + ": " + o.reason
 	case o.state == "":
 		o.state = "waiting for " + o.reason
 	}
@@ -783,7 +785,7 @@ func (r *runner) cleanup(ctx context.Context, erroring bool) error {
 func (r *runner) result() *Result {
 	res := &Result{
 		Verdict: r.verdict, Reason: r.reason, SHA: r.sha,
-		Started: r.start, Finished: r.finished, Duration: Duration(r.finished.Sub(r.start)),
+		Started: r.start, Finished: r.finished, Duration: config.Duration(r.finished.Sub(r.start)),
 		TimedOut: r.timedOut, FailFast: r.failFast, Polls: r.polls,
 		Gates: make([]GateResult, 0, len(r.gates)), Warnings: r.warnings,
 	}
@@ -794,10 +796,10 @@ func (r *runner) result() *Result {
 		}
 		gr := GateResult{
 			Name: g.cfg.Name, Kind: string(g.kind), Verdict: g.final.verdict, Reason: g.final.reason,
-			Link: g.final.link, Duration: Duration(end.Sub(r.start)),
-			WaitedAbsent:  Duration(g.waited[waitAbsent]),
-			WaitedQueued:  Duration(g.waited[waitQueued]),
-			WaitedRunning: Duration(g.waited[waitRunning]),
+			Link: g.final.link, Duration: config.Duration(end.Sub(r.start)),
+			WaitedAbsent:  config.Duration(g.waited[waitAbsent]),
+			WaitedQueued:  config.Duration(g.waited[waitQueued]),
+			WaitedRunning: config.Duration(g.waited[waitRunning]),
 			Evidence:      g.final.evidence, Tests: g.final.tests,
 		}
 		if gr.Evidence == nil {
@@ -814,7 +816,7 @@ func (r *runner) result() *Result {
 // judged is one context with its verdict.
 type judged struct {
 	c       github.CheckContext
-	verdict string
+	verdict vocab.Verdict
 	note    string
 	wait    waitKind
 }
@@ -1001,7 +1003,7 @@ func evidenceOf(cs []github.CheckContext, latest func(github.CheckContext) bool,
 		e := Evidence{
 			Name: c.Name, Kind: string(c.Kind), Workflow: c.Workflow, RunID: c.RunID, RunNumber: c.RunNumber,
 			Event: c.Event, CheckRunID: c.ID, Status: c.Status, Conclusion: c.Conclusion, URL: c.DetailsURL,
-			StartedAt: c.StartedAt, CompletedAt: c.CompletedAt, Latest: latest(c), Verdict: "superseded",
+			StartedAt: c.StartedAt, CompletedAt: c.CompletedAt, Latest: latest(c), Verdict: Superseded,
 		}
 		if e.URL == "" {
 			e.URL = c.RunURL

@@ -67,7 +67,7 @@
 //
 // # Errors
 //
-// Run returns an error only when something went wrong: invalid options (ErrInvalid), a
+// Run returns an error only when something went wrong: invalid options (vocab.ErrBadInput), a
 // configuration GitHub proved wrong (ErrConfig: a dispatch gate's workflow does not
 // exist or cannot be dispatched), an API failure the client could not retry away, a
 // cancelled context. An API error is never read as a verdict.
@@ -99,10 +99,6 @@ type GitHub interface {
 	ListArtifacts(ctx context.Context, runID int64) ([]github.Artifact, error)
 	DownloadArtifact(ctx context.Context, artifactID int64) ([]byte, error)
 }
-
-// ErrInvalid marks options the gate cannot run with (a SHA that is not 40 hex digits, no
-// gates, an invalid pattern or policy value): a configuration problem, not a verdict.
-var ErrInvalid = errors.New("invalid gate options")
 
 // ErrConfig marks a gate configuration that GitHub proved wrong for the repository: the
 // workflow a dispatch gate names does not exist, or GitHub refuses to dispatch it (no

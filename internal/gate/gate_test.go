@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -153,7 +155,7 @@ func TestCheckConclusions(t *testing.T) {
 		ctx     github.CheckContext
 		gate    config.Gate
 		policy  func(*config.Policy)
-		verdict string
+		verdict vocab.Verdict
 		reason  string
 	}{
 		{name: "success", ctx: cr(101, "check", "CI", 100, "completed", "success"), verdict: Pass,
@@ -217,7 +219,7 @@ func TestLatestAttemptWins(t *testing.T) {
 		name    string
 		cs      []github.CheckContext
 		gate    config.Gate
-		verdict string
+		verdict vocab.Verdict
 		reason  string
 	}{
 		{name: "an old failed attempt re-run green", cs: []github.CheckContext{
@@ -270,7 +272,7 @@ func TestLatestAttemptWins(t *testing.T) {
 			for _, e := range res.Gates[0].Evidence {
 				if !e.Latest {
 					superseded++
-					assert.Equal(t, "superseded", e.Verdict)
+					assert.Equal(t, Superseded, e.Verdict)
 				}
 			}
 			if tc.gate.Workflow != "" && len(tc.cs) == 2 && tc.cs[0].RunID == tc.cs[1].RunID && tc.cs[0].Name == tc.cs[1].Name {
@@ -641,7 +643,7 @@ func TestInvalidOptions(t *testing.T) {
 			o, _ := f.opts(gateCheck)
 			tc.mod(&o)
 			res, err := Run(context.Background(), f, o)
-			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorIs(t, err, vocab.ErrBadInput)
 			assert.Nil(t, res)
 			assert.Empty(t, f.callLog, "nothing is asked of GitHub")
 		})

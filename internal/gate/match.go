@@ -1,10 +1,11 @@
 package gate
 
 import (
-	"fmt"
 	"path"
 	"regexp"
 	"strings"
+
+	vocab "github.com/agentme/release-action/internal/outcome"
 )
 
 // matcher matches check names the way the configuration writes them:
@@ -23,22 +24,22 @@ type matcher struct {
 
 func newMatcher(p string) (matcher, error) {
 	if p == "" {
-		return matcher{}, fmt.Errorf("%w: empty check name pattern", ErrInvalid)
+		return matcher{}, vocab.BadInputf("invalid gate options: empty check name pattern")
 	}
 	if expr, ok := strings.CutPrefix(p, "re:"); ok {
 		if expr == "" {
-			return matcher{}, fmt.Errorf("%w: the regexp after re: is empty", ErrInvalid)
+			return matcher{}, vocab.BadInputf("invalid gate options: the regexp after re: is empty")
 		}
 		re, err := regexp.Compile(expr)
 		if err != nil {
-			return matcher{}, fmt.Errorf("%w: pattern %q: %v", ErrInvalid, p, err)
+			return matcher{}, vocab.BadInputf("invalid gate options: pattern %q: %v", p, err)
 		}
 		return matcher{raw: p, re: re}, nil
 	}
 	m := matcher{raw: p}
 	if strings.ContainsAny(p, `*?[\`) {
 		if _, err := path.Match(p, ""); err != nil {
-			return matcher{}, fmt.Errorf("%w: pattern %q is not a valid glob: %v", ErrInvalid, p, err)
+			return matcher{}, vocab.BadInputf("invalid gate options: pattern %q is not a valid glob: %v", p, err)
 		}
 		m.glob = true
 	}

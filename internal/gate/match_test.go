@@ -3,6 +3,7 @@ package gate
 import (
 	"testing"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -34,7 +35,7 @@ func TestMatcher(t *testing.T) {
 	}
 	for _, bad := range []string{"", "re:", "re:(", "check[", `check\`} {
 		_, err := newMatcher(bad)
-		assert.ErrorIs(t, err, ErrInvalid, bad)
+		assert.ErrorIs(t, err, vocab.ErrBadInput, bad)
 	}
 	m, _ := newMatcher("check")
 	assert.Equal(t, "named 'check'", m.describe())

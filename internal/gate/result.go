@@ -1,31 +1,35 @@
 package gate
 
 import (
-	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/agentme/release-action/internal/config"
+	vocab "github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
-// Verdicts of the whole gate and of each gate. Pending is only ever a gate's verdict:
-// it was not decided when the whole gate stopped (fail-fast).
+// The gate's verdicts are the shared vocabulary's (gate names them often; the short names
+// stay). Pending is only ever one gate's verdict: it was not decided when the whole gate
+// stopped (fail-fast).
 const (
-	Pass    = "pass"
-	Fail    = "fail"
-	Pending = "pending"
+	Pass                  = vocab.Pass
+	Fail                  = vocab.Fail
+	Pending vocab.Verdict = "pending"
+	// Superseded is the verdict of evidence a newer attempt replaced: it did not count.
+	Superseded vocab.Verdict = "superseded"
 )
 
 // Result is the gate's decision: the `report` output. Field names are stable.
 type Result struct {
 	// Verdict is Pass only when every gate passed in the same poll.
-	Verdict string `json:"verdict"`
+	Verdict vocab.Verdict `json:"verdict"`
 	// Reason is one sentence for the whole decision.
-	Reason   string    `json:"reason"`
-	SHA      string    `json:"sha"`
-	Started  time.Time `json:"started"`
-	Finished time.Time `json:"finished"`
-	Duration Duration  `json:"duration"`
+	Reason   string          `json:"reason"`
+	SHA      string          `json:"sha"`
+	Started  time.Time       `json:"started"`
+	Finished time.Time       `json:"finished"`
+	Duration config.Duration `json:"duration"`
 	// TimedOut is true when Policy.Timeout ended the wait.
 	TimedOut bool `json:"timed_out"`
 	FailFast bool `json:"fail_fast"`
@@ -41,22 +45,22 @@ type Result struct {
 type GateResult struct {
 	Name string `json:"name"`
 	// Kind is "check", "workflow" or "tests".
-	Kind    string `json:"kind"`
-	Verdict string `json:"verdict"`
+	Kind    string        `json:"kind"`
+	Verdict vocab.Verdict `json:"verdict"`
 	// Reason says why, in words an operator acts on.
 	Reason string `json:"reason"`
 	// Link is the most useful page: the failing or pending check run, the workflow run.
 	Link string `json:"link,omitempty"`
 	// Duration is from the start of the gate until this gate was decided (or until the
 	// end when it never was).
-	Duration Duration `json:"duration"`
+	Duration config.Duration `json:"duration"`
 	// WaitedAbsent, WaitedQueued and WaitedRunning split the time this gate was pending:
 	// no evidence yet; evidence queued or waiting (no runner, approval, concurrency);
 	// evidence in progress. A poll interval counts as queued when any blocking evidence
 	// was queued at its start.
-	WaitedAbsent  Duration `json:"waited_absent"`
-	WaitedQueued  Duration `json:"waited_queued"`
-	WaitedRunning Duration `json:"waited_running"`
+	WaitedAbsent  config.Duration `json:"waited_absent"`
+	WaitedQueued  config.Duration `json:"waited_queued"`
+	WaitedRunning config.Duration `json:"waited_running"`
 	// Evidence lists what was considered, superseded attempts included, sorted by
 	// workflow, name, run and check-run id (oldest attempt first).
 	Evidence []Evidence    `json:"evidence"`
@@ -81,8 +85,8 @@ type Evidence struct {
 	CompletedAt time.Time `json:"completed_at,omitzero"`
 	// Latest is false for an attempt a newer one superseded; it did not count.
 	Latest bool `json:"latest"`
-	// Verdict is pass, fail or pending for the latest attempt, "superseded" otherwise.
-	Verdict string `json:"verdict"`
+	// Verdict is pass, fail or pending for the latest attempt, Superseded otherwise.
+	Verdict vocab.Verdict `json:"verdict"`
 	// Note explains the verdict ("required check was skipped", "queued for 3m0s").
 	Note string `json:"note,omitempty"`
 }
@@ -161,29 +165,6 @@ type FileSource struct {
 	Skipped int      `json:"skipped"`
 }
 
-// Duration is a time.Duration written as Go duration text ("45m0s") in the report.
-type Duration time.Duration
-
-// MarshalJSON writes the duration as text.
-func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
-
-// UnmarshalJSON reads duration text.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration: %w", err)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("duration: %w", err)
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// D returns the value as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
 // clean makes untrusted text (check names, paths from logs) safe for one line of
 // progress or a reason: control characters become spaces and the length is bounded.
 func clean(s string) string { return oneLine(s, 200) }
@@ -196,22 +177,8 @@ func plural(n int, what string) string {
 	return fmt.Sprintf("%d %ss", n, what)
 }
 
-func oneLine(s string, maxRunes int) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == maxRunes {
-			b.WriteString("…")
-			break
-		}
-		if r == utf8.RuneError || r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			r = ' '
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
+// oneLine is untrusted.Clean cut to maxRunes runes plus "…" when something was cut.
+func oneLine(s string, maxRunes int) string { return untrusted.Cut(untrusted.Clean(s), maxRunes+1) }
 
 // quote puts cleaned untrusted text in single quotes.
 func quote(s string) string { return "'" + clean(s) + "'" }

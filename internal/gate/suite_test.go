@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -41,7 +43,7 @@ func TestWorkflowGateAsksTheRunWhenTheSuiteDisagrees(t *testing.T) {
 		run   func(time.Time) github.WorkflowRun // nil: GetWorkflowRun must not be called
 		names []string                           // Self.CheckRunNames
 		// verdict, reason and when the gate was decided (truncated to the minute).
-		verdict string
+		verdict vocab.Verdict
 		reason  string
 		at      time.Duration
 	}{
@@ -165,7 +167,7 @@ func TestTestsGateRunWithoutTheJob(t *testing.T) {
 	cases := []struct {
 		name    string
 		run     func(time.Time) github.WorkflowRun
-		verdict string
+		verdict vocab.Verdict
 		reason  string
 	}{
 		{name: "the run completed", run: runAt(0, "success"), verdict: Fail,
@@ -205,7 +207,7 @@ func TestOwnJobsOlderAttemptNeverCounts(t *testing.T) {
 		jobs     []github.Job // ListJobs of the gate's own run; nil: not asked
 		jobsErr  error
 		gate     config.Gate
-		verdict  string
+		verdict  vocab.Verdict
 		reason   string
 		oldID    int64 // the older attempt, listed as superseded
 		evidence int
@@ -249,7 +251,7 @@ func TestOwnJobsOlderAttemptNeverCounts(t *testing.T) {
 			for _, e := range res.Gates[0].Evidence {
 				if e.CheckRunID == tc.oldID {
 					assert.False(t, e.Latest)
-					assert.Equal(t, "superseded", e.Verdict)
+					assert.Equal(t, Superseded, e.Verdict)
 				}
 			}
 		})

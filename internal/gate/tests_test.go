@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -63,7 +65,7 @@ func TestTestsGate(t *testing.T) {
 		after    []string
 		zip      []byte
 		noArt    bool
-		verdict  string
+		verdict  vocab.Verdict
 		reason   string
 		files    []string // expected result per configured file
 		sources  []string

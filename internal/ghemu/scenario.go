@@ -100,6 +100,10 @@ type Fault struct {
 	// Delay answers this much later (real time; keep it small). Alone, the request is
 	// then answered normally.
 	Delay time.Duration
+	// Message, when set, builds the JSON message of a Status fault from the request: a
+	// hostile or broken server that echoes the request (its Authorization header, in
+	// some escaping) back into an error.
+	Message func(r *http.Request) string
 }
 
 type faultState struct {
@@ -482,7 +486,11 @@ func (s *Server) applyFault(hw http.ResponseWriter, r *http.Request, rel, reqID 
 		}
 		rep.header = http.Header{"Retry-After": {fmt.Sprint(int(ra.Round(time.Second).Seconds()))}}
 	case f.Status != 0:
-		rep = errReply(f.Status, http.StatusText(f.Status))
+		msg := http.StatusText(f.Status)
+		if f.Message != nil {
+			msg = f.Message(r)
+		}
+		rep = errReply(f.Status, msg)
 		if f.RetryAfter > 0 {
 			rep.header = http.Header{"Retry-After": {fmt.Sprint(int(f.RetryAfter.Round(time.Second).Seconds()))}}
 		}

@@ -26,7 +26,7 @@ func (c *Client) CreateCheckRun(ctx context.Context, u CheckRunUpdate) (int64, e
 		DetailsURL: optional(u.DetailsURL),
 		ExternalID: optional(u.ExternalID),
 		Status:     optional(u.Status),
-		Output:     checkOutput(u),
+		Output:     c.checkOutput(u),
 	}
 	if u.Status == "completed" {
 		opts.Conclusion = gh.Ptr(u.Conclusion)
@@ -57,7 +57,7 @@ func (c *Client) UpdateCheckRun(ctx context.Context, id int64, u CheckRunUpdate)
 		DetailsURL: optional(u.DetailsURL),
 		ExternalID: optional(u.ExternalID),
 		Status:     optional(u.Status),
-		Output:     checkOutput(u),
+		Output:     c.checkOutput(u),
 	}
 	if u.Status == "completed" {
 		opts.Conclusion = gh.Ptr(u.Conclusion)
@@ -73,8 +73,9 @@ func (c *Client) UpdateCheckRun(ctx context.Context, id int64, u CheckRunUpdate)
 // checkOutput is nil when there is nothing to show. GitHub requires title and summary
 // together, so a missing title is the check's name and a missing summary the title; text
 // beyond GitHub's limit is cut rather than refused.
-func checkOutput(u CheckRunUpdate) *gh.CheckRunOutput {
+func (c *Client) checkOutput(u CheckRunUpdate) *gh.CheckRunOutput {
 	o := u.Output
+	o.Title, o.Summary, o.Text = c.redact(o.Title), c.redact(o.Summary), c.redact(o.Text)
 	if o.Title == "" && o.Summary == "" && o.Text == "" {
 		return nil
 	}

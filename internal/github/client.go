@@ -19,6 +19,7 @@ import (
 	"github.com/shurcooL/githubv4"
 
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/redact"
 )
 
 // Defaults of Options.
@@ -59,6 +60,11 @@ type Options struct {
 	// server is retried rather than waited on forever (default 30s). Log and artifact
 	// downloads from the blob host get 10 minutes per attempt.
 	AttemptTimeout time.Duration
+	// Redactor is the process's one redactor (actions.Runner.Redactor). The client
+	// registers Token with it and redacts server text that reaches an error, and the
+	// text it writes where people read it (check-run output, issue, release and tag
+	// text, deployment descriptions). Nil means a private one holding only Token.
+	Redactor *redact.Redactor
 	// Debugf receives one line per retry and rate-limit event; it never gets secrets. It may
 	// be called from several goroutines at once.
 	Debugf func(format string, args ...any)
@@ -68,6 +74,7 @@ type Options struct {
 type Client struct {
 	repo        Repo
 	token       string
+	red         *redact.Redactor
 	clock       clock.Clock
 	maxAttempts int
 	budget      time.Duration
@@ -129,9 +136,15 @@ func New(repo Repo, opts Options) (*Client, error) {
 			}
 		}
 	}
+	red := opts.Redactor
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(opts.Token)
 	c := &Client{
 		repo:        repo,
 		token:       opts.Token,
+		red:         red,
 		clock:       opts.Clock,
 		maxAttempts: opts.MaxAttempts,
 		budget:      opts.RetryBudget,

@@ -48,7 +48,7 @@ func (c *Client) CreateDeployment(ctx context.Context, r DeploymentRequest) (Dep
 		AutoMerge:             gh.Ptr(false),
 		RequiredContexts:      []string{}, // non-nil: go-github omits a nil slice
 		Environment:           gh.Ptr(env),
-		Description:           optional(r.Description),
+		Description:           optional(c.redact(r.Description)),
 		TransientEnvironment:  gh.Ptr(r.TransientEnvironment),
 		ProductionEnvironment: r.ProductionEnvironment,
 	}
@@ -176,7 +176,7 @@ func (c *Client) CreateDeploymentStatus(ctx context.Context, deploymentID int64,
 	}
 	body := gh.DeploymentStatusRequest{
 		State:          r.State,
-		Description:    optional(cutChars(r.Description, maxStatusDescription)),
+		Description:    optional(cutChars(c.redact(r.Description), maxStatusDescription)),
 		LogURL:         optional(r.LogURL),
 		EnvironmentURL: optional(r.EnvironmentURL),
 		AutoInactive:   r.AutoInactive,

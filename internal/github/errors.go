@@ -182,21 +182,10 @@ func (c *Client) apiError(resp *http.Response, message string, details []gh.Erro
 	return e
 }
 
-// redact removes the token from text that came from the server: a misbehaving proxy or
-// server echoing the request back must not put the secret into an error message.
-func (c *Client) redact(s string) string {
-	if c.token == "" {
-		return s
-	}
-	s = strings.ReplaceAll(s, c.token, "[REDACTED]")
-	// A server's message may have been cut in the middle of an echoed token.
-	for k := len(c.token) - 1; k >= 4; k-- {
-		if strings.HasSuffix(s, c.token[:k]) {
-			return s[:len(s)-k] + "[REDACTED]"
-		}
-	}
-	return s
-}
+// redact removes registered secrets (the token first of all) from text that came from
+// the server or goes where people read it: a misbehaving proxy or server echoing the
+// request back, in any escaping, must not put a secret into an error message.
+func (c *Client) redact(s string) string { return c.red.Redact(s) }
 
 // relPath is u's path relative to the REST root, so GHES's /api/v3 prefix does not show.
 func (c *Client) relPath(u *url.URL) string {

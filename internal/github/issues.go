@@ -12,7 +12,7 @@ import (
 // labels that do not exist yet when the token may push). Issues disabled in the repository
 // -> *APIError 410.
 func (c *Client) CreateIssue(ctx context.Context, title, body string, labels []string) (Issue, error) {
-	title = strings.TrimSpace(title)
+	title, body = strings.TrimSpace(c.redact(title)), c.redact(body)
 	if title == "" {
 		return Issue{}, fmt.Errorf("create issue in %s: empty title", c.repo)
 	}

@@ -49,8 +49,8 @@ func (c *Client) CreateRelease(ctx context.Context, r ReleaseRequest) (Release, 
 	body := gh.CreateReleaseRequest{
 		TagName:              tag,
 		TargetCommitish:      optional(strings.ToLower(r.Target)),
-		Name:                 optional(r.Name),
-		Body:                 optional(r.Body),
+		Name:                 optional(c.redact(r.Name)),
+		Body:                 optional(c.redact(r.Body)),
 		Draft:                gh.Ptr(false),
 		Prerelease:           gh.Ptr(r.Prerelease),
 		GenerateReleaseNotes: gh.Ptr(r.GenerateNotes),
@@ -75,7 +75,7 @@ func (c *Client) CreateRelease(ctx context.Context, r ReleaseRequest) (Release, 
 // UpdateReleaseBody replaces the body of release id (PATCH with the body only).
 func (c *Client) UpdateReleaseBody(ctx context.Context, id int64, body string) error {
 	owner, repo := c.ownerName()
-	if _, _, err := c.rest.Repositories.UpdateRelease(ctx, owner, repo, id, gh.UpdateReleaseRequest{Body: gh.Ptr(body)}); err != nil {
+	if _, _, err := c.rest.Repositories.UpdateRelease(ctx, owner, repo, id, gh.UpdateReleaseRequest{Body: gh.Ptr(c.redact(body))}); err != nil {
 		return fmt.Errorf("update body of release %d in %s: %w", id, c.repo, c.convertErr(err))
 	}
 	return nil

@@ -546,11 +546,11 @@ func TestCheckRuns(t *testing.T) {
 }
 
 func TestCheckOutputTruncates(t *testing.T) {
-	out := checkOutput(CheckRunUpdate{Name: "n", Output: CheckRunOutput{Summary: strings.Repeat("é", 40000), Text: strings.Repeat("a", 70000)}})
+	out := (&Client{}).checkOutput(CheckRunUpdate{Name: "n", Output: CheckRunOutput{Summary: strings.Repeat("é", 40000), Text: strings.Repeat("a", 70000)}})
 	require.NotNil(t, out)
 	assert.Equal(t, "n", out.GetTitle())
 	assert.LessOrEqual(t, len(out.GetSummary()), maxOutputText)
 	assert.LessOrEqual(t, len(out.GetText()), maxOutputText)
 	assert.True(t, strings.HasSuffix(out.GetText(), "…"))
-	assert.Nil(t, checkOutput(CheckRunUpdate{Name: "n"}))
+	assert.Nil(t, (&Client{}).checkOutput(CheckRunUpdate{Name: "n"}))
 }

@@ -152,7 +152,7 @@ func (c *Client) CreateAnnotatedTag(ctx context.Context, name, sha, message stri
 		return Tag{}, fmt.Errorf("create tag %s in %s: an annotated tag needs a message", name, c.repo)
 	}
 	sha = strings.ToLower(sha)
-	body := gh.CreateTag{Tag: name, Message: message, Object: sha, Type: "commit"}
+	body := gh.CreateTag{Tag: name, Message: c.redact(message), Object: sha, Type: "commit"}
 	if tagger != nil {
 		body.Tagger = &gh.CommitAuthor{Name: optional(tagger.Name), Email: optional(tagger.Email)}
 		if !tagger.Date.IsZero() {

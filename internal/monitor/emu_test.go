@@ -14,6 +14,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -52,34 +53,34 @@ func TestMonitorAgainstEmulator(t *testing.T) {
 	cases := []struct {
 		name     string
 		before   func(n int, emu *gatewayemu.Server) // runs before check n
-		verdict  string
+		verdict  outcome.Verdict
 		signal   string
 		checks   int
 		statuses map[string]string
 	}{
-		{name: "healthy gateway", verdict: monitor.VerdictPass, checks: 5,
+		{name: "healthy gateway", verdict: outcome.Pass, checks: 5,
 			statuses: map[string]string{"connect-auth": ".....", "channel": ".....", "tool-call": ".....", "restarts": "....."}},
-		{name: "restart loop", verdict: monitor.VerdictFail, signal: monitor.SignalRestarts, checks: 4,
+		{name: "restart loop", verdict: outcome.Fail, signal: monitor.SignalRestarts, checks: 4,
 			before: func(n int, emu *gatewayemu.Server) {
 				if n >= 2 {
 					emu.Restart()
 				}
 			},
 			statuses: map[string]string{"restarts": ".xxx", "connect-auth": "...."}},
-		{name: "one restart is transient", verdict: monitor.VerdictPass, checks: 5,
+		{name: "one restart is transient", verdict: outcome.Pass, checks: 5,
 			before: func(n int, emu *gatewayemu.Server) {
 				if n == 3 {
 					emu.Restart()
 				}
 			},
 			statuses: map[string]string{"restarts": "..x..", "channel": "....."}},
-		{name: "tools broken for good", verdict: monitor.VerdictFail, signal: "tool-call", checks: 4,
+		{name: "tools broken for good", verdict: outcome.Fail, signal: "tool-call", checks: 4,
 			before:   func(n int, emu *gatewayemu.Server) { emu.SetToolsBroken(n >= 2) },
 			statuses: map[string]string{"tool-call": ".xxx", "connect-auth": "....", "restarts": "...."}},
-		{name: "tools broken once", verdict: monitor.VerdictPass, checks: 5,
+		{name: "tools broken once", verdict: outcome.Pass, checks: 5,
 			before:   func(n int, emu *gatewayemu.Server) { emu.SetToolsBroken(n == 2) },
 			statuses: map[string]string{"tool-call": ".x..."}},
-		{name: "gateway down behind its proxy", verdict: monitor.VerdictFail, signal: "connect-auth", checks: 4,
+		{name: "gateway down behind its proxy", verdict: outcome.Fail, signal: "connect-auth", checks: 4,
 			before: func(n int, emu *gatewayemu.Server) {
 				if n == 2 {
 					emu.SetHTTP5xx(502)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -62,16 +63,16 @@ func (f *fakeSmoke) run(_ context.Context, probes []string, key string) (*smoke.
 	if f.restart.at(n) == 'x' {
 		f.boot = now
 	}
-	rep := &smoke.Report{Verdict: smoke.VerdictPass, Ready: true, SessionKey: key}
+	rep := &smoke.Report{Verdict: outcome.Pass, Ready: true, SessionKey: key}
 	for _, p := range probes {
 		pr := smoke.ProbeResult{Name: p, OK: true, Attempts: 1, Latency: 120 * time.Millisecond, Detail: "ok"}
 		switch f.probes[p].at(n) {
 		case 'x':
 			pr.OK, pr.Detail = false, fmt.Sprintf("%s failed on purpose at check %d", p, n)
-			rep.Verdict = smoke.VerdictFail
+			rep.Verdict = outcome.Fail
 		case '-':
 			pr.OK, pr.Attempts, pr.Detail = false, 0, "cancelled before it ran"
-			rep.Verdict = smoke.VerdictFail
+			rep.Verdict = outcome.Fail
 		}
 		rep.Probes = append(rep.Probes, pr)
 	}

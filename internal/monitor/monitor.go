@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
@@ -34,12 +36,6 @@ const (
 	NoDataIgnore = "ignore"
 )
 
-// Verdicts.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
-)
-
 // Reading statuses.
 const (
 	StatusOK     = "ok"
@@ -56,10 +52,6 @@ const (
 
 // SignalRestarts is the name of the restart signal.
 const SignalRestarts = "restarts"
-
-// ErrInvalidOptions wraps every error Run returns for options it refuses before it
-// starts (the CLI maps it to "bad input", exit 2).
-var ErrInvalidOptions = errors.New("invalid monitor options")
 
 // SmokeFunc runs the given probes against the monitored gateway once, writing chat
 // messages to sessionKey. The CLI builds it from the environment (see SmokeWith). Like
@@ -111,8 +103,8 @@ type Options struct {
 // Result is the outcome of a monitor run. Its JSON field names are stable: they are part
 // of the action's `report` output.
 type Result struct {
-	Environment string `json:"environment"`
-	Verdict     string `json:"verdict"`
+	Environment string          `json:"environment"`
+	Verdict     outcome.Verdict `json:"verdict"`
 	// Reason says why, in one sentence an operator acts on.
 	Reason string `json:"reason"`
 	// Signal is the breached signal ("" on a pass).
@@ -206,7 +198,7 @@ func Load(probes []string, interval time.Duration) ProbeLoad {
 }
 
 // Passed reports whether the verdict is a pass.
-func (r *Result) Passed() bool { return r != nil && r.Verdict == VerdictPass }
+func (r *Result) Passed() bool { return r != nil && r.Verdict == outcome.Pass }
 
 // signal is one thing watched each interval.
 type signal struct {
@@ -243,7 +235,7 @@ type uptimeSeen struct {
 // Monitor.Interval (the first reading one interval after the start, the last at the end),
 // and returns the verdict. It stops at the first sustained breach. A bad signal is a
 // result, not an error: Run returns an error for invalid options (wrapping
-// ErrInvalidOptions), when a smoke run reports invalid options, when ctx ends (with
+// outcome.ErrBadInput), when a smoke run reports invalid options, when ctx ends (with
 // the Result so far), or when OnBreach fails (with the full Result).
 func Run(ctx context.Context, o Options) (*Result, error) {
 	mon, err := newMonitor(o)
@@ -302,7 +294,7 @@ func newMonitor(o Options) (*monitor, error) {
 		bad("the monitor of %s watches nothing: list smoke probes or add prometheus checks", env)
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return nil, outcome.BadInputf("invalid monitor options: %w", err)
 	}
 
 	mon := &monitor{o: o, clk: o.Clock, m: m, probes: probes}
@@ -535,11 +527,11 @@ func (mon *monitor) finish(ctx context.Context, breached *signal, runErr error) 
 	env := cmp.Or(mon.o.Env.Name, "the environment")
 	switch {
 	case runErr != nil:
-		res.Verdict = VerdictFail
+		res.Verdict = outcome.Fail
 		res.Reason = fmt.Sprintf("the monitor of %s did not finish (%d of %d checks ran): %v", env, len(res.Intervals), res.PlannedIntervals, runErr)
 		return res, runErr
 	case breached != nil:
-		res.Verdict = VerdictFail
+		res.Verdict = outcome.Fail
 		res.Signal = breached.name
 		res.BreachedAt = breached.sum.BreachedAt
 		last := res.Intervals[len(res.Intervals)-1].Readings
@@ -553,11 +545,11 @@ func (mon *monitor) finish(ctx context.Context, breached *signal, runErr error) 
 			breached.name, breached.streak, breached.runAt.UTC().Format("15:04:05"), res.BreachedAt.UTC().Format("15:04:05 UTC"),
 			detail, env, short(res.Duration.D()), mon.m.Duration)
 	case !mon.measured:
-		res.Verdict = VerdictFail
+		res.Verdict = outcome.Fail
 		res.Reason = fmt.Sprintf("no signal produced any data in %d checks over %s: nothing proved %s healthy (no data is not a pass); check the probes' gateway URL and credential and the Prometheus queries",
 			len(res.Intervals), short(res.Duration.D()), env)
 	default:
-		res.Verdict = VerdictPass
+		res.Verdict = outcome.Pass
 		res.Reason = mon.passReason(env)
 	}
 	mon.say("monitor %s: %s", res.Verdict, res.Reason)

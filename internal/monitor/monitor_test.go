@@ -12,6 +12,7 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -33,57 +34,57 @@ func TestRunScenarios(t *testing.T) {
 		restart   script
 		auth      string // script of the auth errors check; "" = no metric check
 		// want
-		verdict   string
+		verdict   outcome.Verdict
 		signal    string
 		intervals int
 		statuses  map[string]string
 		breachN   int // interval number of the breach (0 = none)
 	}{
 		{name: "healthy for 45m at 1m", duration: 45 * time.Minute, interval: time.Minute, sustained: 3,
-			auth: "", verdict: VerdictPass, intervals: 45},
+			auth: "", verdict: outcome.Pass, intervals: 45},
 		{name: "healthy with metrics", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			auth: "..........", verdict: VerdictPass, intervals: 10,
+			auth: "..........", verdict: outcome.Pass, intervals: 10,
 			statuses: map[string]string{"auth errors": "..........", SignalRestarts: ".........."}},
 		{name: "a transient single bad interval triggers nothing", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
 			probes: map[string]script{"channel": "....x"}, auth: "..x.......",
-			verdict: VerdictPass, intervals: 10,
+			verdict: outcome.Pass, intervals: 10,
 			statuses: map[string]string{"channel": "....x.....", "auth errors": "..x.......", "connect-auth": ".........."}},
 		{name: "alternating bad intervals are never sustained", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			probes: map[string]script{"channel": "x.x.x.x.x."}, verdict: VerdictPass, intervals: 10},
+			probes: map[string]script{"channel": "x.x.x.x.x."}, verdict: outcome.Pass, intervals: 10},
 		{name: "bad intervals of different signals do not add up", duration: 9 * time.Minute, interval: time.Minute, sustained: 3,
 			probes: map[string]script{"channel": "x..x..x", "tool-call": ".x..x..x"}, auth: "..x..x..x",
-			verdict: VerdictPass, intervals: 9},
+			verdict: outcome.Pass, intervals: 9},
 		{name: "breach after 3 bad intervals of one metric", duration: 45 * time.Minute, interval: time.Minute, sustained: 3,
-			auth: "...xxxxxx", verdict: VerdictFail, signal: "auth errors", intervals: 6, breachN: 6,
+			auth: "...xxxxxx", verdict: outcome.Fail, signal: "auth errors", intervals: 6, breachN: 6,
 			statuses: map[string]string{"auth errors": "...xxx", "channel": "......"}},
 		{name: "breach of a probe", duration: 45 * time.Minute, interval: time.Minute, sustained: 2,
-			probes: map[string]script{"tool-call": ".x.xx"}, verdict: VerdictFail, signal: "tool-call", intervals: 5, breachN: 5},
+			probes: map[string]script{"tool-call": ".x.xx"}, verdict: outcome.Fail, signal: "tool-call", intervals: 5, breachN: 5},
 		{name: "sustained 1: one bad interval is a breach", duration: 10 * time.Minute, interval: time.Minute, sustained: 1,
-			probes: map[string]script{"channel": "..x"}, verdict: VerdictFail, signal: "channel", intervals: 3, breachN: 3},
+			probes: map[string]script{"channel": "..x"}, verdict: outcome.Fail, signal: "channel", intervals: 3, breachN: 3},
 		{name: "no data fails after the sustained count by default", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			auth: "---", verdict: VerdictFail, signal: "auth errors", intervals: 3, breachN: 3,
+			auth: "---", verdict: outcome.Fail, signal: "auth errors", intervals: 3, breachN: 3,
 			statuses: map[string]string{"auth errors": "---"}},
 		{name: "no data counts as bad between bad intervals", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			auth: ".x-x", verdict: VerdictFail, signal: "auth errors", intervals: 4, breachN: 4},
+			auth: ".x-x", verdict: outcome.Fail, signal: "auth errors", intervals: 4, breachN: 4},
 		{name: "a probe that did not run is no data, bad by default", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			probes: map[string]script{"channel": ".---"}, verdict: VerdictFail, signal: "channel", intervals: 4, breachN: 4},
+			probes: map[string]script{"channel": ".---"}, verdict: outcome.Fail, signal: "channel", intervals: 4, breachN: 4},
 		{name: "no data ignored", duration: 10 * time.Minute, interval: time.Minute, sustained: 3, noData: NoDataIgnore,
-			auth: "------....", verdict: VerdictPass, intervals: 10,
+			auth: "------....", verdict: outcome.Pass, intervals: 10,
 			statuses: map[string]string{"auth errors": "------...."}},
 		{name: "ignored no data neither breaks nor extends a bad run", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			noData: NoDataIgnore, auth: "x-x--x", verdict: VerdictFail, signal: "auth errors", intervals: 6, breachN: 6},
+			noData: NoDataIgnore, auth: "x-x--x", verdict: outcome.Fail, signal: "auth errors", intervals: 6, breachN: 6},
 		{name: "a restart loop is a breach", duration: 45 * time.Minute, interval: time.Minute, sustained: 3,
-			restart: "..xxxxx", verdict: VerdictFail, signal: SignalRestarts, intervals: 5, breachN: 5,
+			restart: "..xxxxx", verdict: outcome.Fail, signal: SignalRestarts, intervals: 5, breachN: 5,
 			statuses: map[string]string{SignalRestarts: "..xxx", "connect-auth": "....."}},
 		{name: "one restart is transient", duration: 10 * time.Minute, interval: time.Minute, sustained: 3,
-			restart: "....x", verdict: VerdictPass, intervals: 10,
+			restart: "....x", verdict: outcome.Pass, intervals: 10,
 			statuses: map[string]string{SignalRestarts: "....x....."}},
 		{name: "interval 3m over 10m: 3 checks", duration: 10 * time.Minute, interval: 3 * time.Minute, sustained: 2,
-			verdict: VerdictPass, intervals: 3},
+			verdict: outcome.Pass, intervals: 3},
 		{name: "interval 10s over 1m: 6 checks", duration: time.Minute, interval: 10 * time.Second, sustained: 3,
-			auth: "......", verdict: VerdictPass, intervals: 6},
+			auth: "......", verdict: outcome.Pass, intervals: 6},
 		{name: "6h at 1m: 360 checks", duration: 6 * time.Hour, interval: time.Minute, sustained: 3,
-			verdict: VerdictPass, intervals: 360},
+			verdict: outcome.Pass, intervals: 360},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,7 +128,7 @@ func TestRunScenarios(t *testing.T) {
 			assert.Equal(t, epoch, res.Started)
 			assert.Equal(t, epoch.Add(time.Duration(tc.intervals)*tc.interval), res.Finished)
 			assert.Equal(t, res.Finished.Sub(res.Started), res.Duration.D())
-			if tc.verdict == VerdictPass {
+			if tc.verdict == outcome.Pass {
 				assert.Equal(t, tc.duration.Truncate(tc.interval), res.Duration.D(), "a passing monitor runs its whole duration")
 			}
 			for sig, want := range tc.statuses {
@@ -289,7 +290,7 @@ func TestNothingMeasured(t *testing.T) {
 	m.NoData = NoDataIgnore
 	res, err := Run(context.Background(), Options{Monitor: m, Prometheus: fp, Clock: vc})
 	require.NoError(t, err)
-	assert.Equal(t, VerdictFail, res.Verdict, "all measurements errored: not a pass (argo-rollouts#4479)")
+	assert.Equal(t, outcome.Fail, res.Verdict, "all measurements errored: not a pass (argo-rollouts#4479)")
 	assert.Empty(t, res.Signal)
 	assert.Contains(t, res.Reason, "no signal produced any data")
 	assert.Len(t, res.Intervals, 5)
@@ -307,7 +308,7 @@ func TestOnBreachError(t *testing.T) {
 	require.ErrorIs(t, err, boom)
 	assert.Contains(t, err.Error(), "after the breach of channel")
 	require.NotNil(t, res)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Equal(t, "channel", res.Signal)
 }
 
@@ -326,7 +327,7 @@ func TestCancelled(t *testing.T) {
 		OnBreach: func(context.Context, string) error { called = true; return nil }})
 	require.ErrorIs(t, err, context.Canceled)
 	require.NotNil(t, res)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Len(t, res.Intervals, 3)
 	assert.True(t, res.StoppedEarly)
 	assert.Contains(t, res.Reason, "did not finish (3 of 10 checks ran)")
@@ -336,11 +337,11 @@ func TestCancelled(t *testing.T) {
 func TestSmokeError(t *testing.T) {
 	vc := clock.NewVirtual(epoch)
 	bad := func(context.Context, []string, string) (*smoke.Report, error) {
-		return nil, errors.Join(smoke.ErrInvalidOptions, errors.New("no gateway credential"))
+		return nil, errors.Join(outcome.ErrBadInput, errors.New("no gateway credential"))
 	}
 	res, err := Run(context.Background(), Options{Monitor: monitorCfg(10*time.Minute, time.Minute, 3, []string{"channel"}), Smoke: bad, Clock: vc})
-	require.ErrorIs(t, err, smoke.ErrInvalidOptions)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	require.ErrorIs(t, err, outcome.ErrBadInput)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Empty(t, res.Intervals)
 }
 
@@ -371,7 +372,7 @@ func TestInvalidOptions(t *testing.T) {
 			o := Options{Env: config.Environment{Name: "production"}, Monitor: monitorCfg(10*time.Minute, time.Minute, 3, []string{"channel"}), Smoke: fs.run, Clock: vc}
 			tc.mod(&o)
 			_, err := Run(context.Background(), o)
-			require.ErrorIs(t, err, ErrInvalidOptions)
+			require.ErrorIs(t, err, outcome.ErrBadInput)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/redact"
 	"github.com/agentme/release-action/internal/untrusted"
 )
 
@@ -50,23 +52,25 @@ func (e *APIError) Error() string { return e.Type + ": " + e.Msg }
 // NewPrometheus returns a client of the Prometheus HTTP API at rawURL (the base URL, the
 // one whose /api/v1/query answers). A non-empty token is sent as "Authorization: Bearer"
 // on every request; httpClient nil means http.DefaultClient's settings. TLS is verified.
-// The token never appears in an error.
+// The token never appears in an error: it is registered with red (the process's one
+// redactor, actions.Runner.Redactor; nil means a private one), and every error,
+// detail and warning the server sends back is redacted through it.
 //
 // The client is written here on net/http and encoding/json rather than taken from
 // client_golang's api/prometheus/v1: the monitor sends one kind of request, and that
 // package (with prometheus/common's model, the protobuf runtime and json-iterator it
 // links) was 2.8 MB of the shipped binary. The integration test runs it against a real
 // Prometheus.
-func NewPrometheus(rawURL, token string, httpClient *http.Client) (PromAPI, error) {
+func NewPrometheus(rawURL, token string, httpClient *http.Client, red *redact.Redactor) (PromAPI, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: prometheus url %q is not an http(s) URL like https://prometheus.example", ErrInvalidOptions, rawURL)
+		return nil, outcome.BadInputf("invalid monitor options: prometheus url %q is not an http(s) URL like https://prometheus.example", rawURL)
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("%w: prometheus url must not carry user info: pass the token through prometheus.token-env (credentials in URLs end up in logs)", ErrInvalidOptions)
+		return nil, outcome.BadInputf("invalid monitor options: prometheus url must not carry user info: pass the token through prometheus.token-env (credentials in URLs end up in logs)")
 	}
 	if strings.ContainsAny(token, "\r\n") || strings.TrimSpace(token) != token {
-		return nil, fmt.Errorf("%w: the prometheus token has whitespace or line breaks at its ends or inside (a trailing newline from a secret file?): store it without them", ErrInvalidOptions)
+		return nil, outcome.BadInputf("invalid monitor options: the prometheus token has whitespace or line breaks at its ends or inside (a trailing newline from a secret file?): store it without them")
 	}
 	hc := http.Client{}
 	if httpClient != nil {
@@ -77,7 +81,11 @@ func NewPrometheus(rawURL, token string, httpClient *http.Client) (PromAPI, erro
 		base = http.DefaultTransport
 	}
 	hc.Transport = &bearer{token: token, scheme: u.Scheme, host: u.Host, base: base}
-	return &scrubbed{api: &promClient{endpoint: u.JoinPath("api", "v1", "query").String(), hc: &hc}, token: token}, nil
+	if red == nil {
+		red = redact.New()
+	}
+	red.Add(token)
+	return &scrubbed{api: &promClient{endpoint: u.JoinPath("api", "v1", "query").String(), hc: &hc}, red: red}, nil
 }
 
 // promClient sends instant queries: POST with a form body, as Prometheus's own client
@@ -223,49 +231,29 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.base.RoundTrip(r2)
 }
 
-// scrubbed removes the token from everything a Prometheus answer can carry back into
-// the report (error messages and details, warnings): a hostile or misconfigured server
-// may echo the Authorization header, and the report output is not masked by the runner.
+// scrubbed removes registered secrets (the token first of all) from everything a
+// Prometheus answer can carry back into the report (error messages, warnings): a hostile
+// or misconfigured server may echo the Authorization header, and the report output is
+// not masked by the runner.
 type scrubbed struct {
-	api   PromAPI
-	token string
+	api PromAPI
+	red *redact.Redactor
 }
 
 func (s *scrubbed) Query(ctx context.Context, query string) (QueryResult, error) {
 	res, err := s.api.Query(ctx, query)
 	for i := range res.Warnings {
-		res.Warnings[i] = s.scrub(res.Warnings[i])
+		res.Warnings[i] = s.red.Redact(res.Warnings[i])
 	}
 	var ae *APIError
 	switch {
 	case err == nil:
 	case errors.As(err, &ae):
-		err = &APIError{Type: s.scrub(ae.Type), Msg: s.scrub(ae.Msg)}
+		err = &APIError{Type: s.red.Redact(ae.Type), Msg: s.red.Redact(ae.Msg)}
 	default:
-		err = errors.New(s.scrub(err.Error()))
+		err = errors.New(s.red.Redact(err.Error()))
 	}
 	return res, err
-}
-
-// scrub replaces the token and its escaped spellings, and a cut-off start of it at the
-// end of the text (answers are read up to a cap).
-func (s *scrubbed) scrub(text string) string {
-	if s.token == "" {
-		return text
-	}
-	forms := []string{s.token, url.QueryEscape(s.token)}
-	if b, err := json.Marshal(s.token); err == nil {
-		forms = append(forms, string(b[1:len(b)-1]))
-	}
-	for _, f := range forms {
-		text = strings.ReplaceAll(text, f, "[redacted]")
-	}
-	for k := len(s.token) - 1; k >= 4; k-- {
-		if strings.HasSuffix(text, s.token[:k]) {
-			return text[:len(text)-k] + "[redacted]"
-		}
-	}
-	return text
 }
 
 // queryCheck evaluates one metric check: an instant query at the server's now. Every

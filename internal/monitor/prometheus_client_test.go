@@ -75,7 +75,7 @@ func TestQueryFallsBackToGET(t *testing.T) {
 		_, _ = w.Write([]byte(`{"status":"success","data":{"resultType":"vector","result":[{"value":[1,"3"]}]}}`))
 	}))
 	defer srv.Close()
-	p, err := NewPrometheus(srv.URL+"/prom/", "", nil)
+	p, err := NewPrometheus(srv.URL+"/prom/", "", nil, nil)
 	require.NoError(t, err)
 	got, err := p.Query(context.Background(), "sum(up)")
 	require.NoError(t, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // requirePrometheusEnv makes a missing prometheus binary a failure instead of a skip (CI
@@ -138,7 +139,7 @@ func TestRealPrometheus(t *testing.T) {
 	u, err := url.Parse(gw)
 	require.NoError(t, err)
 	base := startPrometheus(t, u.Host)
-	prom, err := monitor.NewPrometheus(base, "", &http.Client{Timeout: 5 * time.Second})
+	prom, err := monitor.NewPrometheus(base, "", &http.Client{Timeout: 5 * time.Second}, nil)
 	require.NoError(t, err)
 
 	// waitFor polls a query (real time: Prometheus scrapes on the wall clock) until ok.
@@ -191,7 +192,7 @@ func TestRealPrometheus(t *testing.T) {
 		}}}
 	res, err := monitor.Run(context.Background(), monitor.Options{Env: config.Environment{Name: "production"}, Monitor: m, Prometheus: prom, Clock: vc})
 	require.NoError(t, err)
-	assert.Equal(t, monitor.VerdictFail, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Fail, res.Verdict, res.Reason)
 	assert.Equal(t, "auth errors", res.Signal)
 	require.Len(t, res.Intervals, 3)
 	assert.Equal(t, "xxx", statusesOf(res, "auth errors"))

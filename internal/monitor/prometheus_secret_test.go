@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/redact"
 )
 
 const promToken = "promSECRETtoken123456"
@@ -31,7 +32,7 @@ func TestPrometheusTokenStaysWithPrometheus(t *testing.T) {
 			http.Redirect(w, r, other.URL+r.URL.Path+"?"+r.URL.RawQuery, http.StatusTemporaryRedirect)
 		}))
 		defer prom.Close()
-		api, err := NewPrometheus(prom.URL, promToken, nil)
+		api, err := NewPrometheus(prom.URL, promToken, nil, nil)
 		require.NoError(t, err)
 		_, _ = api.Query(context.Background(), "up")
 		require.Len(t, got, 1, "the redirect was followed")
@@ -40,6 +41,8 @@ func TestPrometheusTokenStaysWithPrometheus(t *testing.T) {
 	for _, tc := range []struct{ name, status, body string }{
 		{"error body echoes the header", "400", `{"status":"error","errorType":"bad_data","error":"bad query; you sent Bearer ` + promToken + `"}`},
 		{"plain text echo cut short", "500", "upstream said: Authorization: Bearer " + promToken[:10]},
+		{"escaped echo in a body the client cannot parse", "500", `upstream said: {"auth":"Bearer \u0070romSECRET\u0074oken123456"}`},
+		{"another registered secret echoed", "400", `{"status":"error","errorType":"bad_data","error":"gateway pa\/ss+word and ` + promToken + `"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -49,12 +52,16 @@ func TestPrometheusTokenStaysWithPrometheus(t *testing.T) {
 				_, _ = w.Write([]byte(tc.body))
 			}))
 			defer prom.Close()
-			api, err := NewPrometheus(prom.URL, promToken, nil)
+			red := redact.New("pa/ss+word")
+			api, err := NewPrometheus(prom.URL, promToken, nil, red)
 			require.NoError(t, err)
+			assert.Equal(t, "***", red.Redact(promToken), "the token is registered with the shared redactor")
 			max := 1.0
 			rd := queryCheck(context.Background(), api, config.MetricCheck{Name: "x", Query: "up", Max: &max})
 			assert.Equal(t, StatusNoData, rd.Status)
 			assert.NotContains(t, rd.Detail, promToken[:6], "no part of the token in the reading: %s", rd.Detail)
+			assert.NotContains(t, rd.Detail, "ss+word")
+			assert.NotContains(t, rd.Detail, "SECRET")
 		})
 	}
 }

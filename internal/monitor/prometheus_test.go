@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // promServer serves canned answers of the Prometheus HTTP API at /api/v1/query, keyed
@@ -87,7 +88,7 @@ func TestPrometheusCannedAnswers(t *testing.T) {
 		"two_for_min": {200, vector(sample(`"i":"a"`, "3"), sample(`"i":"b"`, "0.5"))},
 	}
 	_, base := newPromServer(t, answers)
-	p, err := NewPrometheus(base, "", nil)
+	p, err := NewPrometheus(base, "", nil, nil)
 	require.NoError(t, err)
 
 	max := ptr(0.5)
@@ -136,7 +137,7 @@ func TestPrometheusBearer(t *testing.T) {
 	const token = "prom-secret-token-123"
 	ps, base := newPromServer(t, map[string]cannedAnswer{"up": {200, vector(sample(``, "1"))}})
 	for _, tc := range []struct{ token, want string }{{token, "Bearer " + token}, {"", ""}} {
-		p, err := NewPrometheus(base+"/", tc.token, &http.Client{Timeout: 5 * time.Second})
+		p, err := NewPrometheus(base+"/", tc.token, &http.Client{Timeout: 5 * time.Second}, nil)
 		require.NoError(t, err)
 		rd := queryCheck(context.Background(), p, config.MetricCheck{Query: "up", Min: ptr(1)})
 		assert.Equal(t, StatusOK, rd.Status, rd.Detail)
@@ -147,7 +148,7 @@ func TestPrometheusBearer(t *testing.T) {
 	}
 
 	// The token never shows in an error.
-	p, err := NewPrometheus("http://127.0.0.1:1", token, nil)
+	p, err := NewPrometheus("http://127.0.0.1:1", token, nil, nil)
 	require.NoError(t, err)
 	rd := queryCheck(context.Background(), p, config.MetricCheck{Query: "up", Min: ptr(1)})
 	assert.Equal(t, StatusNoData, rd.Status)
@@ -162,8 +163,8 @@ func TestNewPrometheusRefuses(t *testing.T) {
 		{"https://user:pw@prom.example", "", "must not carry user info"},
 		{"https://prom.example", "tok\n", "whitespace or line breaks"},
 	} {
-		_, err := NewPrometheus(tc.url, tc.token, nil)
-		require.ErrorIs(t, err, ErrInvalidOptions, tc.url)
+		_, err := NewPrometheus(tc.url, tc.token, nil, nil)
+		require.ErrorIs(t, err, outcome.ErrBadInput, tc.url)
 		assert.Contains(t, err.Error(), tc.want)
 		assert.NotContains(t, err.Error(), "pw@")
 	}
@@ -176,7 +177,7 @@ func TestMonitorWithPrometheus(t *testing.T) {
 		"high":    {200, vector(sample(``, "0.9"))},
 		"missing": {200, vector()},
 	})
-	p, err := NewPrometheus(base, "", nil)
+	p, err := NewPrometheus(base, "", nil, nil)
 	require.NoError(t, err)
 	vc := clock.NewVirtual(epoch)
 	m := monitorCfg(10*time.Minute, time.Minute, 3, nil,
@@ -185,7 +186,7 @@ func TestMonitorWithPrometheus(t *testing.T) {
 	m.NoData = NoDataIgnore
 	res, err := Run(context.Background(), Options{Monitor: m, Prometheus: p, Clock: vc})
 	require.NoError(t, err)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Equal(t, "auth errors", res.Signal)
 	assert.Equal(t, "xxx", statuses(res, "auth errors"))
 	assert.Equal(t, "---", statuses(res, "ghost"))

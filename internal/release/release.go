@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"strings"
 	"time"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
@@ -35,7 +37,7 @@ type runner struct {
 
 // Run releases the commit: the runbook's section 2 (see the package documentation). A
 // release that fails, is scheduled or was already complete is a Result, not an error. Errors
-// are API failures, cancellation and options Run cannot work with (ErrInvalidOptions); then
+// are API failures, cancellation and options Run cannot work with (outcome.ErrBadInput); then
 // the Result, when not nil, holds what was done so far with Verdict "error", and a re-run
 // resumes from the state in GitHub.
 func Run(ctx context.Context, gh GitHub, o Options) (*Result, error) {
@@ -50,10 +52,10 @@ func Run(ctx context.Context, gh GitHub, o Options) (*Result, error) {
 	return r.res, err
 }
 
-// check validates the options; failures wrap ErrInvalidOptions.
+// check validates the options; failures wrap outcome.ErrBadInput.
 func (o *Options) check(gh GitHub) error {
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+		return outcome.BadInputf("invalid release options: %s", fmt.Sprintf(format, args...))
 	}
 	switch {
 	case gh == nil:
@@ -281,7 +283,7 @@ func (r *runner) complete(ctx context.Context, states []deploy.State, rel github
 		detail += "; GitHub release exists"
 	}
 	r.set(StepReleaseTag, StepReused, detail, rel.HTMLURL)
-	r.res.Verdict = VerdictPass
+	r.res.Verdict = outcome.Pass
 	r.res.Reason = fmt.Sprintf("%s of %s is already released (tag, deployments and validations are in GitHub): nothing to do; "+
 		"this summary was rebuilt from GitHub's records", untrusted.Clean(r.finalAtSHA), sha7(r.o.SHA))
 	r.say(r.res.Reason)
@@ -576,7 +578,7 @@ func (r *runner) window(ctx context.Context, env config.Environment, er *EnvResu
 	s := r.start(windowStep(env.Name))
 	sched, err := window.Compile(*env.Window)
 	if err != nil {
-		return true, false, fmt.Errorf("%w: environment %s: %w", ErrInvalidOptions, env.Name, err)
+		return true, false, outcome.BadInputf("invalid release options: environment %s: %w", env.Name, err)
 	}
 	if r.o.ForceWindow {
 		d := sched.Decide(r.clk.Now())
@@ -593,7 +595,7 @@ func (r *runner) window(ctx context.Context, env config.Environment, er *EnvResu
 	start := r.clk.Now()
 	d, waited, err := sched.Wait(ctx, r.clk, sched.MaxWait(), func(line string) { r.say(env.Name + ": " + line) })
 	er.Window = &d
-	er.WindowWaited = Duration(r.clk.Now().Sub(start))
+	er.WindowWaited = config.Duration(r.clk.Now().Sub(start))
 	if err != nil {
 		return true, waited, err
 	}
@@ -611,7 +613,7 @@ func (r *runner) window(ctx context.Context, env config.Environment, er *EnvResu
 		return true, waited, nil
 	default:
 		s.done(StepScheduled, d.Reason, "")
-		r.res.Verdict = VerdictScheduled
+		r.res.Verdict = outcome.Scheduled
 		r.res.NextWindow = d.NextOpen
 		r.res.Reason = fmt.Sprintf("the %s window is closed: %s; nothing was deployed to %s. Run the release again when the window opens "+
 			"(%s): it resumes where it stopped; or override with force-window and force-reason",
@@ -676,7 +678,7 @@ func smokeFailure(rep *smoke.Report) string {
 	}
 	switch {
 	case len(failed) == 0:
-		return "verdict " + untrusted.Clean(rep.Verdict)
+		return "verdict " + untrusted.Clean(string(rep.Verdict))
 	case len(failed) == 1 && strings.TrimSpace(detail) != "":
 		// One failure: its detail (sanitized by smoke) says what to look at.
 		return "probe " + failed[0] + ": " + untrusted.Cut(strings.TrimSpace(untrusted.Clean(detail)), 100)
@@ -723,11 +725,11 @@ func (r *runner) monitor(ctx context.Context) (bool, error) {
 		}
 		return true, fmt.Errorf("monitor %s: %w", env.Name, err)
 	}
-	if out.Verdict != VerdictPass {
-		detail := out.Reason
-		msg := fmt.Sprintf("the post-release monitor of %s failed: %s", env.Name, out.Reason)
+	if out.Verdict() != outcome.Pass {
+		detail := out.Reason()
+		msg := fmt.Sprintf("the post-release monitor of %s failed: %s", env.Name, out.Reason())
 		switch {
-		case out.RolledBack:
+		case out.RolledBack():
 			detail += "; " + rb
 			msg += fmt.Sprintf("; %s, and re-deploying this commit there needs force: true", rb)
 		case rb != "":
@@ -744,7 +746,7 @@ func (r *runner) monitor(ctx context.Context) (bool, error) {
 		r.say(fmt.Sprintf("warning: recording that the monitor passed on deployment %d failed (%v): a re-run would watch %s again",
 			er.Deploy.DeploymentID, err, env.Name))
 	}
-	s.done(StepPass, out.Reason, "")
+	s.done(StepPass, out.Reason(), "")
 	return false, nil
 }
 
@@ -777,7 +779,7 @@ func (r *runner) releaseTag(ctx context.Context) error {
 	if t.reused {
 		result, detail = StepReused, fmt.Sprintf("%s already names %s: reused", t.name, sha7(r.o.SHA))
 	}
-	r.res.Verdict = VerdictPass
+	r.res.Verdict = outcome.Pass
 	r.res.Reason = r.passReason()
 	if !r.githubRelease() {
 		s.done(result, detail, "")
@@ -835,7 +837,7 @@ func (r *runner) body() string {
 // fail records the release's failure (the first one wins).
 func (r *runner) fail(reason string) {
 	if r.res.Verdict == "" {
-		r.res.Verdict = VerdictFail
+		r.res.Verdict = outcome.Fail
 		r.res.Reason = reason
 		r.say("release failed: " + reason)
 	}
@@ -844,7 +846,7 @@ func (r *runner) fail(reason string) {
 // stamp sets the end time and duration.
 func (r *runner) stamp() {
 	r.res.Finished = r.clk.Now()
-	r.res.Duration = Duration(r.res.Finished.Sub(r.res.Started))
+	r.res.Duration = config.Duration(r.res.Finished.Sub(r.res.Started))
 }
 
 func (r *runner) finish(err error) {
@@ -852,11 +854,11 @@ func (r *runner) finish(err error) {
 		if r.cur != nil {
 			r.cur.done(StepError, untrusted.Clean(err.Error()), "")
 		}
-		r.res.Verdict = VerdictError
+		r.res.Verdict = outcome.Error
 		r.res.Reason = fmt.Sprintf("the release stopped on an error: %s; run it again: it resumes from what GitHub records", untrusted.Clean(err.Error()))
 	}
 	if r.res.Verdict == "" {
-		r.res.Verdict = VerdictPass
+		r.res.Verdict = outcome.Pass
 		r.res.Reason = r.passReason()
 	}
 	for _, s := range r.res.Steps {
@@ -895,7 +897,7 @@ func (r *runner) start(name string) *stepRun {
 func (s *stepRun) set(result, detail, link string) {
 	st := s.r.res.Step(s.name)
 	st.Result, st.Detail, st.Link = result, detail, link
-	st.Duration = Duration(s.r.clk.Now().Sub(s.start))
+	st.Duration = config.Duration(s.r.clk.Now().Sub(s.start))
 }
 
 func (s *stepRun) done(result, detail, link string) {

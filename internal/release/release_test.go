@@ -16,6 +16,9 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -66,8 +69,8 @@ type harness struct {
 	gh  *fakeGH
 	cfg *config.Config
 
-	gateVerdicts []string       // verdicts of the next gate runs (then pass)
-	smokeFails   map[string]int // failing smoke runs left per environment
+	gateVerdicts []outcome.Verdict // verdicts of the next gate runs (then pass)
+	smokeFails   map[string]int    // failing smoke runs left per environment
 	monitorFails int
 	noMonitor    bool
 	tweak        func(*Options)
@@ -111,13 +114,13 @@ func (h *harness) options() Options {
 		Smoke: func(ctx context.Context, env config.Environment) (*smoke.Report, error) {
 			h.smokeCalls[env.Name]++
 			h.gh.clk.Advance(time.Minute)
-			rep := &smoke.Report{Verdict: smoke.VerdictPass, Gateway: env.URL, Ready: true}
+			rep := &smoke.Report{Verdict: outcome.Pass, Gateway: env.URL, Ready: true}
 			for _, p := range env.Smoke {
 				rep.Probes = append(rep.Probes, smoke.ProbeResult{Name: p, OK: true, Attempts: 1, Latency: 80 * time.Millisecond})
 			}
 			if h.smokeFails[env.Name] > 0 {
 				h.smokeFails[env.Name]--
-				rep.Verdict = smoke.VerdictFail
+				rep.Verdict = outcome.Fail
 				rep.Probes[2].OK, rep.Probes[2].Detail = false, "no reply within 30s"
 			}
 			return rep, nil
@@ -128,9 +131,9 @@ func (h *harness) options() Options {
 			h.gh.clk.Advance(45 * time.Minute)
 			if h.monitorFails > 0 {
 				h.monitorFails--
-				return &MonitorOutcome{Verdict: "fail", Reason: "auth errors above 0.5/s for 3 intervals"}, nil
+				return &MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: "auth errors above 0.5/s for 3 intervals"}}, nil
 			}
-			return &MonitorOutcome{Verdict: "pass", Reason: "45 intervals, no sustained failure", Summary: "monitor ok"}, nil
+			return &MonitorOutcome{Monitor: &monitor.Result{Verdict: "pass", Reason: "45 intervals, no sustained failure"}, Summary: "monitor ok"}, nil
 		},
 		Render:       func(r *Result) string { return fmt.Sprintf("summary: %s %s of %s", r.Verdict, r.ReleaseTag, r.SHA) },
 		PollInterval: 30 * time.Second,
@@ -205,7 +208,7 @@ func TestReleaseHappyPath(t *testing.T) {
 	h := newHarness(t, inWindow)
 	r := h.mustRun()
 
-	assert.Equal(t, VerdictPass, r.Verdict, r.Reason)
+	assert.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 	assert.Equal(t, "released v1.2.3 (candidate v1.2.3-rc.1) of 0123456 to staging, then production", r.Reason)
 	assert.Equal(t, fullWrites("v1.2.3-rc.1", 501, 502), h.gh.writes)
 	assert.Equal(t, allSteps("pass"), stepResults(r))
@@ -257,7 +260,7 @@ func TestReleaseHappyPath(t *testing.T) {
 	for _, k := range []string{"verdict", "reason", "sha", "version", "tag", "release_tag", "release_url", "steps", "environments", "started", "finished", "duration", "resumed", "already_complete"} {
 		assert.Contains(t, back, k)
 	}
-	assert.Equal(t, "57m0s", back["duration"])
+	assert.Equal(t, "57m", back["duration"])
 }
 
 // Each step fails in turn; a re-run then completes with one candidate tag and one deployment
@@ -268,7 +271,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 		start       time.Time
 		setup       func(h *harness)
 		fix         func(h *harness)
-		wantVerdict string
+		wantVerdict outcome.Verdict
 		wantSteps   []string
 		wantReason  string
 		wantWrites  int // writes of the first run
@@ -280,8 +283,8 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 	}{
 		{
 			name:          "gate",
-			setup:         func(h *harness) { h.gateVerdicts = []string{gate.Fail} },
-			wantVerdict:   VerdictFail,
+			setup:         func(h *harness) { h.gateVerdicts = []outcome.Verdict{gate.Fail} },
+			wantVerdict:   outcome.Fail,
 			wantSteps:     allSteps("fail", "not run"),
 			wantReason:    "the gate blocked the release: 1 of 4 gates failed: Security Gate concluded failure",
 			wantCandidate: "v1.2.3-rc.1",
@@ -298,7 +301,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 				}
 			},
 			fix:         func(h *harness) { h.gh.beforeCreateTag = nil },
-			wantVerdict: VerdictFail,
+			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "fail", "not run"),
 			wantReason: "could not make a candidate tag: v1.2.3-rc.1, v1.2.3-rc.2, v1.2.3-rc.3 were taken by other commits while this " +
 				"release tried them; another release is running at the same time: give the release job a concurrency group (README) and run it again",
@@ -309,7 +312,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 		{
 			name:        "staging deploy",
 			setup:       func(h *harness) { h.gh.conclusions["staging"] = []string{"failure"} },
-			wantVerdict: VerdictFail,
+			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "pass", "fail", "not run"),
 			wantReason: "deploying 0123456 to staging failed: deploy failed: run 501 of deploy.yml concluded failure after 3m0s; its log: " +
 				runURL(501) + "; run the release again once fixed: it reuses deployment 1002",
@@ -322,7 +325,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 		{
 			name:        "staging smoke",
 			setup:       func(h *harness) { h.smokeFails["staging"] = 1 },
-			wantVerdict: VerdictFail,
+			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "pass", "pass", "fail", "not run"),
 			wantReason: "validating staging failed: probe channel: no reply within 30s; fix it and run the release again: deployment 1002 is validated again " +
 				"without a new deploy",
@@ -336,7 +339,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 			name:        "production window closed",
 			start:       at("2026-11-23 10:00"),
 			fix:         func(h *harness) { h.gh.clk.Set(at("2026-11-24 02:05")) },
-			wantVerdict: VerdictScheduled,
+			wantVerdict: outcome.Scheduled,
 			wantSteps:   allSteps("pass", "pass", "pass", "pass", "scheduled", "not run"),
 			wantReason: "the production window is closed: outside window (Tue, Thu 02:00-04:00 Australia/Brisbane); next opens " +
 				"Tue 2026-11-24 02:00 AEST; nothing was deployed to production. Run the release again when the window opens " +
@@ -350,7 +353,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 		{
 			name:        "production deploy",
 			setup:       func(h *harness) { h.gh.conclusions["production"] = []string{"cancelled"} },
-			wantVerdict: VerdictFail,
+			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "pass", "pass", "pass", "pass", "fail", "not run"),
 			wantReason: "deploying 0123456 to production failed: deploy failed: run 502 of deploy.yml concluded cancelled after 3m0s; its log: " +
 				runURL(502) + "; run the release again once fixed: it reuses deployment 1006",
@@ -363,7 +366,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 		{
 			name:        "production smoke",
 			setup:       func(h *harness) { h.smokeFails["production"] = 1 },
-			wantVerdict: VerdictFail,
+			wantVerdict: outcome.Fail,
 			wantSteps:   allSteps("pass", "pass", "pass", "pass", "pass", "pass", "fail", "not run"),
 			wantReason: "validating production failed: probe channel: no reply within 30s; fix it and run the release again: deployment 1006 is validated again " +
 				"without a new deploy",
@@ -376,7 +379,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 		{
 			name:          "monitor",
 			setup:         func(h *harness) { h.monitorFails = 1 },
-			wantVerdict:   VerdictFail,
+			wantVerdict:   outcome.Fail,
 			wantSteps:     allSteps("pass", "pass", "pass", "pass", "pass", "pass", "pass", "fail", "not run"),
 			wantReason:    "the post-release monitor of production failed: auth errors above 0.5/s for 3 intervals",
 			wantWrites:    11,
@@ -402,7 +405,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 			assert.Equal(t, tt.wantSteps, stepResults(r))
 			assert.Len(t, h.gh.writes, tt.wantWrites, "writes of the first run: %q", h.gh.writes)
 			assert.NotContains(t, h.gh.tags, "v1.2.3", "no release tag for an unfinished release")
-			if tt.wantVerdict == VerdictScheduled {
+			if tt.wantVerdict == outcome.Scheduled {
 				assert.Equal(t, at("2026-11-24 02:00").UTC(), r.NextWindow.UTC())
 			} else {
 				assert.True(t, r.NextWindow.IsZero())
@@ -413,7 +416,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 			}
 			gateCalls := h.gateCalls
 			r = h.mustRun()
-			assert.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			assert.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, gateCalls+1, h.gateCalls, "a resumed release is gated again")
 			assert.Equal(t, tt.wantResumed, r.Resumed)
 			assert.Equal(t, tt.wantCandidate, r.Tag)
@@ -434,7 +437,7 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 
 			writes, gateCalls := len(h.gh.writes), h.gateCalls
 			r = h.mustRun()
-			assert.Equal(t, VerdictPass, r.Verdict)
+			assert.Equal(t, outcome.Pass, r.Verdict)
 			assert.True(t, r.AlreadyComplete)
 			assert.Len(t, h.gh.writes, writes, "a complete release writes nothing")
 			assert.Equal(t, gateCalls, h.gateCalls, "a complete release is not gated again")
@@ -446,12 +449,12 @@ func TestReleaseFailsThenResumes(t *testing.T) {
 func TestReleaseAlreadyComplete(t *testing.T) {
 	h := newHarness(t, inWindow)
 	first := h.mustRun()
-	require.Equal(t, VerdictPass, first.Verdict)
+	require.Equal(t, outcome.Pass, first.Verdict)
 	writes := len(h.gh.writes)
 	h.gh.clk.Advance(24 * time.Hour)
 
 	r := h.mustRun()
-	assert.Equal(t, VerdictPass, r.Verdict)
+	assert.Equal(t, outcome.Pass, r.Verdict)
 	assert.True(t, r.AlreadyComplete)
 	assert.True(t, r.Resumed)
 	assert.Len(t, h.gh.writes, writes)
@@ -478,7 +481,7 @@ func TestReleaseTagExistsElsewhere(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.gh.addTag("v1.2.3", otherSHA)
 		r := h.mustRun()
-		assert.Equal(t, VerdictFail, r.Verdict)
+		assert.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, "tag v1.2.3 already names fedcba9, not the candidate 0123456; tags never move: bump the version or delete the tag deliberately", r.Reason)
 		assert.Equal(t, allSteps("not run", "not run", "not run", "not run", "not run", "not run", "not run", "not run", "fail"), stepResults(r))
 		assert.Zero(t, h.gateCalls)
@@ -489,7 +492,7 @@ func TestReleaseTagExistsElsewhere(t *testing.T) {
 		h.cfg.Tags.Candidate = "v{version}-rc"
 		h.gh.addTag("v1.2.3-rc", otherSHA)
 		r := h.mustRun()
-		assert.Equal(t, VerdictFail, r.Verdict)
+		assert.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, "tag v1.2.3-rc already names fedcba9, not the candidate 0123456; tags never move: bump the version or delete the tag deliberately", r.Reason)
 		assert.Equal(t, allSteps("pass", "fail", "not run"), stepResults(r))
 		assert.Empty(t, h.gh.writes)
@@ -499,7 +502,7 @@ func TestReleaseTagExistsElsewhere(t *testing.T) {
 		h.cfg.Tags.Candidate = "v{version}-rc"
 		h.gh.beforeCreateTag = func(name string) { h.gh.addTag(name, otherSHA) }
 		r := h.mustRun()
-		assert.Equal(t, VerdictFail, r.Verdict)
+		assert.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, "tag v1.2.3-rc already names fedcba9, not the candidate 0123456; tags never move: bump the version or delete the tag deliberately", r.Reason)
 		assert.Equal(t, 1, h.gh.count("CreateAnnotatedTag"))
 		assert.Empty(t, h.gh.writes)
@@ -557,7 +560,7 @@ func TestCandidateTagNames(t *testing.T) {
 				}
 			}
 			r := h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, tt.want, r.Tag)
 			wantResult := StepPass
 			if tt.reused {
@@ -584,7 +587,7 @@ func TestReleaseWindow(t *testing.T) {
 	t.Run("freeze: scheduled for the first window after it", func(t *testing.T) {
 		h := newHarness(t, at("2026-12-22 02:10"))
 		r := h.mustRun()
-		assert.Equal(t, VerdictScheduled, r.Verdict)
+		assert.Equal(t, outcome.Scheduled, r.Verdict)
 		assert.Equal(t, at("2027-01-07 02:00").UTC(), r.NextWindow.UTC())
 		assert.Equal(t, "frozen until Wed 2027-01-06 00:00 AEST (freeze 2026-12-20..2027-01-05: holidays); next opens Thu 2027-01-07 02:00 AEST",
 			r.Step("window production").Detail)
@@ -596,7 +599,7 @@ func TestReleaseWindow(t *testing.T) {
 	t.Run("opens within max-wait: waits, then deploys", func(t *testing.T) {
 		h := newHarness(t, at("2026-11-24 00:30"))
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		deps := h.gh.deploymentsOf("production", testSHA)
 		require.Len(t, deps, 1)
 		assert.False(t, deps[0].CreatedAt.Before(at("2026-11-24 02:00")), "production deployed at %s", deps[0].CreatedAt.In(brisbane))
@@ -609,7 +612,7 @@ func TestReleaseWindow(t *testing.T) {
 		h := newHarness(t, at("2026-11-23 10:00"))
 		h.tweak = func(o *Options) { o.ForceWindow, o.ForceReason = true, "hotfix for CVE-2026-1234, approved by @alice" }
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		env := r.Environments[1]
 		assert.True(t, env.Forced)
 		assert.Equal(t, "hotfix for CVE-2026-1234, approved by @alice", env.ForcedReason)
@@ -628,7 +631,7 @@ func TestReleaseWindow(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.tweak = func(o *Options) { o.ForceWindow = true }
 		r, err := h.run()
-		require.ErrorIs(t, err, ErrInvalidOptions)
+		require.ErrorIs(t, err, outcome.ErrBadInput)
 		assert.Nil(t, r)
 		assert.Empty(t, h.gh.calls)
 	})
@@ -640,7 +643,7 @@ func TestReleaseBlocker(t *testing.T) {
 	h.gh.addStatus(other.ID, "in_progress", deploy.Prefix+"deploying (run 400)", runURL(400), "", inWindow.Add(-9*time.Minute))
 
 	r := h.mustRun()
-	assert.Equal(t, VerdictFail, r.Verdict)
+	assert.Equal(t, outcome.Fail, r.Verdict)
 	want := "production has an in-progress deployment of fedcba9 (deployment 1001, " + runURL(400) +
 		"): wait for it or cancel it; use a concurrency group (README)"
 	assert.Equal(t, want, r.Reason)
@@ -651,7 +654,7 @@ func TestReleaseBlocker(t *testing.T) {
 	// The other deployment finishes; the re-run deploys production only.
 	h.gh.addStatus(other.ID, "success", deploy.Prefix+"deployed and validated", "", "", h.gh.clk.Now())
 	r = h.mustRun()
-	assert.Equal(t, VerdictPass, r.Verdict, r.Reason)
+	assert.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 	assert.Len(t, h.gh.deploymentsOf("production", testSHA), 1)
 	assert.Len(t, h.gh.deploymentsOf("staging", testSHA), 1)
 	assert.Equal(t, StepReused, r.Step("deploy staging").Result)
@@ -669,7 +672,7 @@ func TestReleaseRolledBack(t *testing.T) {
 	t.Run("refused before anything is done", func(t *testing.T) {
 		h, _ := setup(t)
 		r := h.mustRun()
-		assert.Equal(t, VerdictFail, r.Verdict)
+		assert.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, "commit 0123456 was rolled back from production at 2026-11-21T18:00:00Z (auth errors above 0.5/s); re-deploying it needs force: true", r.Reason)
 		assert.Equal(t, allSteps("not run", "not run", "not run", "not run", "not run", "fail", "not run"), stepResults(r))
 		assert.Zero(t, h.gateCalls)
@@ -679,7 +682,7 @@ func TestReleaseRolledBack(t *testing.T) {
 		h, id := setup(t)
 		h.tweak = func(o *Options) { o.Force = true }
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Equal(t, "v1.2.3-rc.1", r.Tag)
 		assert.Equal(t, StepReused, r.Step("candidate tag").Result)
 		assert.Equal(t, id, r.Environments[1].Deploy.DeploymentID)
@@ -692,7 +695,7 @@ func TestReleaseRolledBack(t *testing.T) {
 		h.tweak = nil
 		writes := len(h.gh.writes)
 		r = h.mustRun()
-		assert.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		assert.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.True(t, r.AlreadyComplete)
 		assert.Len(t, h.gh.writes, writes)
 	})
@@ -748,14 +751,14 @@ func TestReleaseVersion(t *testing.T) {
 			}
 			r := h.mustRun()
 			if tt.wantReason != "" {
-				assert.Equal(t, VerdictFail, r.Verdict)
+				assert.Equal(t, outcome.Fail, r.Verdict)
 				assert.Equal(t, tt.wantReason, r.Reason)
 				assert.Empty(t, h.gh.writes)
 				assert.Equal(t, []string{"gate: not run", "candidate tag: fail", "monitor: not run", "release tag: not run"}, stepResults(r))
 				assert.Zero(t, h.gateCalls, "a release that cannot be named is not gated")
 				return
 			}
-			assert.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			assert.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, tt.wantTag, r.Tag)
 			assert.Equal(t, []string{"tag " + tt.wantTag + " 0123456", "tag " + strings.TrimSuffix(tt.wantTag, "-rc.1") + " 0123456",
 				"release " + strings.TrimSuffix(tt.wantTag, "-rc.1") + " prerelease=false"}, h.gh.writes)
@@ -766,7 +769,7 @@ func TestReleaseVersion(t *testing.T) {
 		h.cfg.Environments = nil
 		h.cfg.Tags.Candidate, h.cfg.Tags.Release = "rc-{date}.{n}", "release-{date}-{sha7}"
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Zero(t, h.gh.count("FileContent"))
 		assert.Equal(t, "rc-20261123.1", r.Tag, "{date} is the UTC date")
 		assert.Equal(t, "release-20261123-0123456", r.ReleaseTag)
@@ -782,12 +785,12 @@ func TestReleaseAPIErrorThenResume(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "create deployment for staging@0123456")
 	require.NotNil(t, r)
-	assert.Equal(t, VerdictError, r.Verdict)
+	assert.Equal(t, outcome.Error, r.Verdict)
 	assert.Equal(t, allSteps("pass", "pass", "error", "not run"), stepResults(r))
 	assert.Contains(t, r.Reason, "run it again: it resumes from what GitHub records")
 
 	r = h.mustRun()
-	assert.Equal(t, VerdictPass, r.Verdict, r.Reason)
+	assert.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 	assert.Equal(t, []string{"v1.2.3-rc.1"}, h.gh.tagsAt(testSHA, "v1.2.3-rc."))
 	assert.Len(t, h.gh.deploymentsOf("staging", testSHA), 1)
 	assert.Len(t, h.gh.deploymentsOf("production", testSHA), 1)
@@ -798,7 +801,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.noMonitor = true
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Equal(t, StepNotConfigured, r.Step("monitor production").Result)
 		assert.Equal(t, "production has a monitor: block, but this run has no monitor to run it", r.Step("monitor production").Detail)
 		assert.Contains(t, h.gh.tags, "v1.2.3")
@@ -807,7 +810,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.tweak = func(o *Options) { o.Gate = nil }
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Equal(t, StepSkipped, r.Step("gate").Result)
 	})
 	t.Run("candidate pre-release and explicit tag", func(t *testing.T) {
@@ -815,7 +818,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		h.cfg.Tags.Prerelease = true
 		h.tweak = func(o *Options) { o.Tag = "agentme-2026-11-24" }
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Equal(t, "agentme-2026-11-24", r.Tag)
 		assert.Equal(t, serverURL+repoPath+"/releases/tag/agentme-2026-11-24", r.PrereleaseURL)
 		require.Len(t, h.gh.releaseRq, 2)
@@ -832,7 +835,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		require.Contains(t, h.gh.tags, "v1.2.3")
 
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.False(t, r.AlreadyComplete)
 		assert.Equal(t, allSteps("pass", "reused", "reused", "reused", "reused", "reused", "reused", "reused", "reused"), stepResults(r))
 		assert.Equal(t, 1, h.monitorCalls, "the release tag exists only after the monitor passed")
@@ -844,7 +847,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		h.gh.addTag("v1.2.3", testSHA)
 		h.gh.releases["v1.2.3"] = github.Release{ID: 9, TagName: "v1.2.3", Body: "old", HTMLURL: serverURL + repoPath + "/releases/tag/v1.2.3"}
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Equal(t, "release body v1.2.3", h.gh.writes[len(h.gh.writes)-1])
 		assert.Equal(t, "summary: pass v1.2.3 of "+testSHA, h.gh.releases["v1.2.3"].Body)
 		assert.Equal(t, StepReused, r.Step("release tag").Result)
@@ -853,7 +856,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		h := newHarness(t, inWindow)
 		*h.cfg.Tags.GitHubRelease = false
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Zero(t, h.gh.count("CreateRelease"))
 		assert.Empty(t, r.ReleaseURL)
 		writes := len(h.gh.writes)
@@ -865,7 +868,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.cfg.Environments[0].Smoke = nil
 		r := h.mustRun()
-		require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+		require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 		assert.Equal(t, StepSkipped, r.Step("validate staging").Result)
 		assert.Zero(t, h.smokeCalls["staging"])
 		assert.Contains(t, h.gh.writes, `status staging success "release-action: deployed and validated"`)
@@ -896,7 +899,7 @@ func TestOptionsCheck(t *testing.T) {
 			require.NoError(t, o.check(newFake(t, inWindow)))
 			tt.change(&o)
 			err := o.check(newFake(t, inWindow))
-			require.ErrorIs(t, err, ErrInvalidOptions)
+			require.ErrorIs(t, err, outcome.ErrBadInput)
 			assert.Contains(t, err.Error(), tt.want)
 		})
 	}
@@ -907,7 +910,7 @@ func TestReleaseFailureRecords(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.smokeFails["staging"] = 1
 		r := h.mustRun()
-		require.Equal(t, VerdictFail, r.Verdict)
+		require.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, `status staging failure "release-action: smoke failed: probe channel: no reply within 30s"`, h.gh.writes[len(h.gh.writes)-1])
 		st := h.gh.sts[r.Environments[0].Deploy.DeploymentID]
 		assert.Equal(t, releaseRunURL, st[len(st)-1].LogURL, "the smoke ran in the release run")
@@ -917,15 +920,15 @@ func TestReleaseFailureRecords(t *testing.T) {
 		h := newHarness(t, inWindow)
 		h.tweak = func(o *Options) {
 			o.Monitor = func(context.Context, config.Environment, int64) (*MonitorOutcome, error) {
-				return &MonitorOutcome{Verdict: "fail", Reason: "3 bad intervals of auth errors", RolledBack: true}, nil
+				return &MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: "3 bad intervals of auth errors"}, Rollback: &rollback.Result{Verdict: "pass"}}, nil
 			}
 		}
 		r := h.mustRun()
-		assert.Equal(t, VerdictFail, r.Verdict)
+		assert.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, "the post-release monitor of production failed: 3 bad intervals of auth errors; production was rolled back, "+
 			"and re-deploying this commit there needs force: true", r.Reason)
 		assert.Equal(t, "3 bad intervals of auth errors; production was rolled back", r.Step("monitor production").Detail)
-		assert.True(t, r.Environments[1].Monitor.RolledBack)
+		assert.True(t, r.Environments[1].Monitor.RolledBack())
 		assert.NotContains(t, h.gh.tags, "v1.2.3")
 	})
 	t.Run("gate error is an error, not a verdict", func(t *testing.T) {
@@ -938,7 +941,7 @@ func TestReleaseFailureRecords(t *testing.T) {
 		r, err := h.run()
 		require.Error(t, err)
 		assert.Equal(t, "gate on 0123456: snapshot of 0123456: GitHub API rate limit exhausted", err.Error())
-		assert.Equal(t, VerdictError, r.Verdict)
+		assert.Equal(t, outcome.Error, r.Verdict)
 		assert.Equal(t, StepError, r.Step("gate").Result)
 		assert.Empty(t, h.gh.writes)
 	})

@@ -14,6 +14,9 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
+	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/rollback"
 )
 
 // outsideWindow is a Wednesday: production's window (Tue, Thu 02:00-04:00) opens Thursday,
@@ -68,7 +71,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 		// runs scripts run 450 (production's earlier run): "" none (gone), else its
 		// status after start: "running", or a conclusion.
 		run          string
-		wantVerdict  string
+		wantVerdict  outcome.Verdict
 		wantDispatch map[string]int
 		wantSmoke    map[string]int
 		wantDeploy   string // result of "deploy production"
@@ -85,7 +88,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedOther("production", inWindow.Add(-time.Hour))
 			},
 			run:          "success",
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{"production": 1},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepPass,
@@ -102,7 +105,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedOther("production", outsideWindow.Add(-time.Hour))
 			},
 			run:          "success",
-			wantVerdict:  VerdictScheduled,
+			wantVerdict:  outcome.Scheduled,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{},
 			wantDeploy:   StepNotRun,
@@ -116,7 +119,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 					"failure smoke failed: probe channel")
 			},
 			run:          "success",
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepReused,
@@ -128,7 +131,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 			setup: func(h *harness) {
 				h.seedRecord("production", outsideWindow.Add(-2*time.Hour), "in_progress deploying (run 450)")
 			},
-			wantVerdict:  VerdictScheduled,
+			wantVerdict:  outcome.Scheduled,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{},
 			wantDeploy:   StepNotRun,
@@ -140,7 +143,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 			setup: func(h *harness) {
 				h.seedRecord("production", inWindow.Add(-2*time.Hour), "in_progress deploying (run 450)")
 			},
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{"production": 1},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepPass,
@@ -154,7 +157,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedRecord("production", outsideWindow.Add(-10*time.Minute), "in_progress deploying (run 450)")
 			},
 			run:          "running",
-			wantVerdict:  VerdictPass,
+			wantVerdict:  outcome.Pass,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{"production": 1},
 			wantDeploy:   StepPass,
@@ -169,7 +172,7 @@ func TestReleaseResumeDeploysAgain(t *testing.T) {
 				h.seedOther("production", outsideWindow.Add(-time.Hour))
 			},
 			run:          "success",
-			wantVerdict:  VerdictScheduled,
+			wantVerdict:  outcome.Scheduled,
 			wantDispatch: map[string]int{},
 			wantSmoke:    map[string]int{},
 			wantDeploy:   StepNotRun,
@@ -226,14 +229,14 @@ func TestReleaseStagingSupersededThenRerun(t *testing.T) {
 			h := newHarness(t, inWindow)
 			h.smokeFails["staging"] = 1
 			r := h.mustRun()
-			require.Equal(t, VerdictFail, r.Verdict)
+			require.Equal(t, outcome.Fail, r.Verdict)
 			h.gh.clk.Advance(5 * time.Minute)
 			if tc.other {
 				h.seedOther("staging", h.gh.clk.Now())
 			}
 			h.gh.clk.Advance(5 * time.Minute)
 			r = h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, tc.wantDispatch, h.dispatched())
 			assert.Equal(t, tc.wantDeploy, r.Step("deploy staging").Result)
 			assert.Equal(t, map[string]int{"staging": 2, "production": 1}, h.smokeCalls)
@@ -251,20 +254,20 @@ func TestReleaseTimeoutRerun(t *testing.T) {
 		conclusion   string        // of the first production run
 		wait         time.Duration // between the runs of the release
 		rerunAt      time.Time     // zero: after wait
-		wantVerdict  string
+		wantVerdict  outcome.Verdict
 		wantDispatch int
 		wantWindow   string
 		wantLine     string
 	}{
-		{name: "run still running: followed, not doubled", conclusion: "success", wantVerdict: VerdictPass, wantDispatch: 1, wantWindow: StepReused,
+		{name: "run still running: followed, not doubled", conclusion: "success", wantVerdict: outcome.Pass, wantDispatch: 1, wantWindow: StepReused,
 			wantLine: "production: following run 501, which an earlier attempt stopped waiting for"},
-		{name: "run succeeded since: validated", conclusion: "success", wait: time.Hour, wantVerdict: VerdictPass, wantDispatch: 1, wantWindow: StepReused},
-		{name: "run failed since: deployed again", conclusion: "failure", wait: time.Hour, wantVerdict: VerdictPass, wantDispatch: 2, wantWindow: StepPass,
+		{name: "run succeeded since: validated", conclusion: "success", wait: time.Hour, wantVerdict: outcome.Pass, wantDispatch: 1, wantWindow: StepReused},
+		{name: "run failed since: deployed again", conclusion: "failure", wait: time.Hour, wantVerdict: outcome.Pass, wantDispatch: 2, wantWindow: StepPass,
 			wantLine: "production: run 501 of the earlier attempt, which timed out, concluded failure: deploying again"},
 		{name: "run still running, window closed meanwhile: followed", conclusion: "success", rerunAt: at("2026-11-24 04:10"),
-			wantVerdict: VerdictPass, wantDispatch: 1, wantWindow: StepReused},
+			wantVerdict: outcome.Pass, wantDispatch: 1, wantWindow: StepReused},
 		{name: "run failed, window closed meanwhile: scheduled, not dispatched", conclusion: "failure", rerunAt: at("2026-11-24 05:00"),
-			wantVerdict: VerdictScheduled, wantDispatch: 1, wantWindow: StepScheduled},
+			wantVerdict: outcome.Scheduled, wantDispatch: 1, wantWindow: StepScheduled},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,7 +276,7 @@ func TestReleaseTimeoutRerun(t *testing.T) {
 			h.gh.runTime = 50 * time.Minute             // longer than production's 30m timeout
 			h.gh.conclusions["production"] = []string{tc.conclusion}
 			r := h.mustRun()
-			require.Equal(t, VerdictFail, r.Verdict)
+			require.Equal(t, outcome.Fail, r.Verdict)
 			require.Contains(t, r.Reason, "did not complete within the production timeout of 30m0s")
 			h.gh.clk.Advance(tc.wait)
 			if !tc.rerunAt.IsZero() {
@@ -307,37 +310,33 @@ func TestReleaseMonitorRollbackOutcome(t *testing.T) {
 	}{
 		{
 			name:       "no rollback",
-			out:        MonitorOutcome{Verdict: "fail", Reason: breach},
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}},
 			wantDetail: breach,
 			wantReason: "the post-release monitor of production failed: " + breach,
 		},
 		{
-			name: "rolled back",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RolledBack: true, RollbackAttempted: true, RollbackResult: "pass",
-				RollbackTo: "v1.2.2"},
+			name:       "rolled back",
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "pass", To: rollback.Ref{Tag: "v1.2.2"}}},
 			wantDetail: breach + "; production was rolled back to v1.2.2",
 			wantReason: "the post-release monitor of production failed: " + breach + "; production was rolled back to v1.2.2, " +
 				"and re-deploying this commit there needs force: true",
 		},
 		{
-			name: "auto-rollback failed",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RollbackAttempted: true, RollbackResult: "fail", RollbackTo: "v1.2.2",
-				RollbackReason: "the rollback deployment 1010 of v1.2.2 failed", RollbackLeftState: left},
+			name:       "auto-rollback failed",
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "fail", To: rollback.Ref{Tag: "v1.2.2"}, Reason: "the rollback deployment 1010 of v1.2.2 failed", LeftState: left}},
 			wantDetail: breach + "; auto-rollback FAILED: " + left,
 			wantReason: "the post-release monitor of production failed: " + breach + "; auto-rollback FAILED: " + left,
 		},
 		{
-			name: "auto-rollback found no target",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RollbackAttempted: true, RollbackResult: "fail",
-				RollbackReason: "no earlier deployment of production has success as its newest status"},
+			name:       "auto-rollback found no target",
+			out:        MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "fail", Reason: "no earlier deployment of production has success as its newest status"}},
 			wantDetail: breach + "; auto-rollback FAILED: no earlier deployment of production has success as its newest status",
 			wantReason: "the post-release monitor of production failed: " + breach +
 				"; auto-rollback FAILED: no earlier deployment of production has success as its newest status",
 		},
 		{
-			name: "auto-rollback stopped on an error",
-			out: MonitorOutcome{Verdict: "fail", Reason: breach, RollbackAttempted: true, RollbackResult: "fail",
-				RollbackLeftState: "unknown: the rollback deployment 1010 stopped on an error"},
+			name:    "auto-rollback stopped on an error",
+			out:     MonitorOutcome{Monitor: &monitor.Result{Verdict: "fail", Reason: breach}, Rollback: &rollback.Result{Verdict: "fail", LeftState: "unknown: the rollback deployment 1010 stopped on an error"}},
 			err:     errors.New("create deployment status: 502 Bad Gateway"),
 			wantErr: "monitor production: create deployment status: 502 Bad Gateway; auto-rollback FAILED: unknown: the rollback deployment 1010 stopped on an error",
 		},
@@ -357,13 +356,13 @@ func TestReleaseMonitorRollbackOutcome(t *testing.T) {
 			require.NotNil(t, r.Environments[1].Monitor, "the outcome is in the report")
 			if tc.wantErr != "" {
 				require.EqualError(t, err, tc.wantErr)
-				assert.Equal(t, VerdictError, r.Verdict)
+				assert.Equal(t, outcome.Error, r.Verdict)
 				assert.Contains(t, r.Reason, "auto-rollback FAILED")
 				assert.Contains(t, r.Step("monitor production").Detail, "auto-rollback FAILED")
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, VerdictFail, r.Verdict)
+			assert.Equal(t, outcome.Fail, r.Verdict)
 			assert.Equal(t, tc.wantReason, r.Reason)
 			assert.Equal(t, tc.wantDetail, r.Step("monitor production").Detail)
 		})
@@ -394,11 +393,11 @@ func TestReleaseMonitorNotWatchedTwice(t *testing.T) {
 			h.gh.addTag("v1.2.3-rc.1", testSHA)
 			r, _ := h.run()
 			require.NotNil(t, r)
-			require.NotEqual(t, VerdictPass, r.Verdict)
+			require.NotEqual(t, outcome.Pass, r.Verdict)
 			assert.Equal(t, 1, h.monitorCalls)
 
 			r = h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			assert.Equal(t, tc.wantCalls, h.monitorCalls)
 			assert.Equal(t, tc.wantMonitor, r.Step("monitor production").Result)
 			if tc.wantMonitor == StepReused {
@@ -429,7 +428,7 @@ func TestReleaseProductionEnvironment(t *testing.T) {
 			}
 			h.cfg.Environments = envs
 			r := h.mustRun()
-			require.Equal(t, VerdictPass, r.Verdict, r.Reason)
+			require.Equal(t, outcome.Pass, r.Verdict, r.Reason)
 			got := map[string]bool{}
 			for _, req := range h.gh.depReqs {
 				got[req.Environment] = req.ProductionEnvironment != nil && *req.ProductionEnvironment

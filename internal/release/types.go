@@ -3,7 +3,6 @@ package release
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +12,9 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/untrusted"
 	"github.com/agentme/release-action/internal/window"
@@ -30,9 +32,6 @@ type GitHub interface {
 	CreateRelease(ctx context.Context, r github.ReleaseRequest) (github.Release, error)
 	UpdateReleaseBody(ctx context.Context, id int64, body string) error
 }
-
-// ErrInvalidOptions: Run was called with options it cannot work with (bad input, exit 2).
-var ErrInvalidOptions = errors.New("invalid release options")
 
 // Options of one release.
 type Options struct {
@@ -69,33 +68,49 @@ type Options struct {
 	PollInterval time.Duration
 }
 
-// MonitorOutcome is what the post-release monitor decided.
+// MonitorOutcome is what the post-release monitor decided, in one fixed JSON shape
+// whatever path ran: {"monitor": {...}, "rollback": null} without an automatic rollback,
+// {"monitor": {...}, "rollback": {...}} with one. The monitor command's report embeds the
+// same two fields.
 type MonitorOutcome struct {
-	// Verdict is "pass" or "fail".
-	Verdict string `json:"verdict"`
-	Reason  string `json:"reason"`
-	// Summary is the monitor's own Markdown (already rendered safely).
-	Summary string `json:"summary,omitempty"`
-	// Report is the monitor's machine-readable report.
-	Report any `json:"report,omitempty"`
-	// RolledBack is true when the monitor rolled the environment back (the rollback
-	// passed).
-	RolledBack bool `json:"rolled_back"`
-	// RollbackAttempted: a sustained breach started an automatic rollback; RollbackResult is
-	// its verdict ("pass" or "fail").
-	RollbackAttempted bool   `json:"rollback_attempted,omitempty"`
-	RollbackResult    string `json:"rollback_result,omitempty"`
-	// RollbackTo is the tag the rollback deployed (or tried to; empty when it found none).
-	RollbackTo string `json:"rollback_to,omitempty"`
-	// RollbackReason is the rollback's own one-sentence outcome.
-	RollbackReason string `json:"rollback_reason,omitempty"`
-	// RollbackLeftState says what the environment was left running when the rollback failed.
-	RollbackLeftState string `json:"rollback_left_state,omitempty"`
+	Monitor *monitor.Result `json:"monitor"`
+	// Rollback is the automatic rollback a sustained breach started (nil: none ran).
+	Rollback *rollback.Result `json:"rollback"`
+	// Summary is the monitor's own Markdown (already rendered safely) for the release
+	// summary; it is not part of the report.
+	Summary string `json:"-"`
 }
+
+// Verdict is the monitor's verdict ("" without a monitor result).
+func (m *MonitorOutcome) Verdict() outcome.Verdict {
+	if m == nil || m.Monitor == nil {
+		return ""
+	}
+	return m.Monitor.Verdict
+}
+
+// Reason is the monitor's one-sentence reason.
+func (m *MonitorOutcome) Reason() string {
+	if m == nil || m.Monitor == nil {
+		return ""
+	}
+	return m.Monitor.Reason
+}
+
+// RolledBack reports whether the monitor rolled the environment back (the rollback passed).
+func (m *MonitorOutcome) RolledBack() bool { return m != nil && m.Rollback.Passed() }
 
 // RollbackFailed reports whether an automatic rollback was attempted and did not succeed.
 func (m *MonitorOutcome) RollbackFailed() bool {
-	return m != nil && m.RollbackAttempted && !m.RolledBack
+	return m != nil && m.Rollback != nil && !m.Rollback.Passed()
+}
+
+// RollbackTo is the tag the rollback deployed (or tried to; "" when none ran or it found none).
+func (m *MonitorOutcome) RollbackTo() string {
+	if m == nil || m.Rollback == nil {
+		return ""
+	}
+	return m.Rollback.To.Tag
 }
 
 // RollbackText says what the automatic rollback did, for step details and the release's
@@ -103,26 +118,16 @@ func (m *MonitorOutcome) RollbackFailed() bool {
 // "" when none was attempted.
 func (m *MonitorOutcome) RollbackText(env string) string {
 	switch {
-	case m == nil || (!m.RollbackAttempted && !m.RolledBack):
+	case m == nil || m.Rollback == nil:
 		return ""
-	case m.RolledBack && m.RollbackTo != "":
-		return fmt.Sprintf("%s was rolled back to %s", env, untrusted.Clean(m.RollbackTo))
-	case m.RolledBack:
+	case m.RolledBack() && m.RollbackTo() != "":
+		return fmt.Sprintf("%s was rolled back to %s", env, untrusted.Clean(m.RollbackTo()))
+	case m.RolledBack():
 		return env + " was rolled back"
 	}
-	left := cmp.Or(strings.TrimSpace(m.RollbackLeftState), strings.TrimSpace(m.RollbackReason), "what "+env+" runs now is unknown: check it by hand")
+	left := cmp.Or(strings.TrimSpace(m.Rollback.LeftState), strings.TrimSpace(m.Rollback.Reason), "what "+env+" runs now is unknown: check it by hand")
 	return "auto-rollback FAILED: " + untrusted.Clean(left)
 }
-
-// Verdicts of a release.
-const (
-	VerdictPass      = "pass"
-	VerdictFail      = "fail"
-	VerdictScheduled = "scheduled"
-	// VerdictError: an API failure or cancellation stopped the release; Run returned the
-	// error too. A re-run resumes.
-	VerdictError = "error"
-)
 
 // Results of a step.
 const (
@@ -158,7 +163,7 @@ func monitorStep(env string) string {
 type Result struct {
 	// Verdict is pass, fail, scheduled (an environment's window is closed beyond max-wait:
 	// run again at NextWindow) or error.
-	Verdict string `json:"verdict"`
+	Verdict outcome.Verdict `json:"verdict"`
 	// Reason is one sentence: what happened, why, and what to do.
 	Reason string `json:"reason"`
 	SHA    string `json:"sha"`
@@ -175,23 +180,23 @@ type Result struct {
 	// Resumed: something an earlier run did was reused (tag, deployment, validation).
 	Resumed bool `json:"resumed"`
 	// AlreadyComplete: the release was complete before this run, which wrote nothing.
-	AlreadyComplete bool         `json:"already_complete"`
-	Steps           []Step       `json:"steps"`
-	Gate            *gate.Result `json:"gate,omitempty"`
-	Environments    []EnvResult  `json:"environments"`
-	Started         time.Time    `json:"started"`
-	Finished        time.Time    `json:"finished"`
-	Duration        Duration     `json:"duration"`
+	AlreadyComplete bool            `json:"already_complete"`
+	Steps           []Step          `json:"steps"`
+	Gate            *gate.Result    `json:"gate,omitempty"`
+	Environments    []EnvResult     `json:"environments"`
+	Started         time.Time       `json:"started"`
+	Finished        time.Time       `json:"finished"`
+	Duration        config.Duration `json:"duration"`
 }
 
 // Step is one step of the release as the summary lists it.
 type Step struct {
 	Name string `json:"name"`
 	// Result is pass, fail, error, skipped, scheduled, not run, not configured or reused.
-	Result   string   `json:"result"`
-	Detail   string   `json:"detail,omitempty"`
-	Duration Duration `json:"duration"`
-	Link     string   `json:"link,omitempty"`
+	Result   string          `json:"result"`
+	Detail   string          `json:"detail,omitempty"`
+	Duration config.Duration `json:"duration"`
+	Link     string          `json:"link,omitempty"`
 }
 
 // EnvResult is what happened in one environment.
@@ -204,7 +209,7 @@ type EnvResult struct {
 	// Window is the window decision, when the environment has a window and was deployed.
 	Window *window.Decision `json:"window,omitempty"`
 	// WindowWaited is how long the release waited for the window to open.
-	WindowWaited Duration `json:"window_waited"`
+	WindowWaited config.Duration `json:"window_waited"`
 	// Forced: the window was closed and force-window overrode it, for ForcedReason.
 	Forced       bool            `json:"forced"`
 	ForcedReason string          `json:"forced_reason,omitempty"`
@@ -245,7 +250,3 @@ func (r *Result) EnvironmentURLs() map[string]string {
 	}
 	return out
 }
-
-// Duration is a time.Duration written as Go duration text ("1m30s") in JSON: the same
-// type as a deployment's, so the report spells every duration alike.
-type Duration = deploy.Duration

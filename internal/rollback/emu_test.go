@@ -14,6 +14,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/gatewayemu"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -41,10 +42,10 @@ func TestRollbackSmokeAgainstEmulator(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		broken  bool
-		verdict string
+		verdict outcome.Verdict
 	}{
-		{name: "healthy after the rollback", verdict: VerdictPass},
-		{name: "tools still broken after the rollback", broken: true, verdict: VerdictFail},
+		{name: "healthy after the rollback", verdict: outcome.Pass},
+		{name: "tools still broken after the rollback", broken: true, verdict: outcome.Fail},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
@@ -113,12 +114,12 @@ func TestMonitorBreachRollsBack(t *testing.T) {
 		},
 	})
 	require.NoError(t, err)
-	assert.Equal(t, monitor.VerdictFail, mres.Verdict)
+	assert.Equal(t, outcome.Fail, mres.Verdict)
 	assert.Equal(t, "tool-call", mres.Signal)
 	assert.Len(t, mres.Intervals, 6, "breach on the third bad check (4, 5, 6)")
 
 	require.NotNil(t, rb, "the breach rolled back")
-	assert.Equal(t, VerdictPass, rb.Verdict, rb.Reason)
+	assert.Equal(t, outcome.Pass, rb.Verdict, rb.Reason)
 	assert.Equal(t, "monitor: tool-call", rb.RollbackReason)
 	assert.Equal(t, badID, rb.From.DeploymentID)
 	assert.Equal(t, goodTag, rb.To.Tag)

@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
@@ -365,12 +367,12 @@ func (s *fakeSmoke) run(_ context.Context, env config.Environment, probes []stri
 	if s.err != nil {
 		return nil, s.err
 	}
-	rep := &smoke.Report{Verdict: smoke.VerdictPass, Ready: true, Gateway: env.URL}
+	rep := &smoke.Report{Verdict: outcome.Pass, Ready: true, Gateway: env.URL}
 	for _, p := range probes {
 		pr := smoke.ProbeResult{Name: p, OK: true, Attempts: 1, Detail: "ok"}
 		if d, bad := s.failing[p]; bad {
 			pr.OK, pr.Detail = false, d
-			rep.Verdict = smoke.VerdictFail
+			rep.Verdict = outcome.Fail
 		}
 		rep.Probes = append(rep.Probes, pr)
 	}

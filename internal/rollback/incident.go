@@ -2,9 +2,11 @@ package rollback
 
 import (
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"strings"
 	"time"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
@@ -29,7 +31,7 @@ func (r *runner) incident() string {
 	}
 	env := markdown.Escape(r.env.Name)
 
-	if res.Verdict == VerdictPass {
+	if res.Verdict == outcome.Pass {
 		fmt.Fprintf(&b, "### Incident: %s rolled back from %s to %s\n\n", env, from, to)
 	} else {
 		fmt.Fprintf(&b, "### Incident: rollback of %s from %s failed\n\n", env, from)
@@ -37,7 +39,7 @@ func (r *runner) incident() string {
 	line := func(label, text string) { fmt.Fprintf(&b, "- **%s:** %s\n", label, text) }
 
 	status := "✅ rolled back and validated"
-	if res.Verdict != VerdictPass {
+	if res.Verdict != outcome.Pass {
 		status = "❌ " + markdown.Escape(res.Reason)
 		if res.LeftState != "" {
 			status += ". **Left state:** " + markdown.Escape(res.LeftState)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -12,6 +11,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -117,7 +119,7 @@ func TestLastKnownGoodAcrossPages(t *testing.T) {
 
 	res, err := Run(context.Background(), restGH{fakeGH: f, c: c}, newOpts(f, &fakeSmoke{}))
 	require.NoError(t, err)
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 	assert.Equal(t, badID, res.From.DeploymentID)
 	assert.Equal(t, goodSHA, res.To.SHA)
 	assert.Equal(t, goodTag, res.To.Tag)

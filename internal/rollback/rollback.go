@@ -6,11 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
@@ -41,7 +43,7 @@ type runner struct {
 
 // Run rolls the environment back (see the package documentation). It returns a Result
 // for every outcome it reached, the failed ones included (Verdict "fail", LeftState
-// filled); an error for bad input (wrapping ErrBadInput, no Result), and for API failures
+// filled); an error for bad input (wrapping outcome.ErrBadInput, no Result), and for API failures
 // or cancellation (with the Result so far, LeftState saying what is known).
 func Run(ctx context.Context, gh GitHub, o Options) (*Result, error) {
 	r, err := newRunner(gh, o)
@@ -56,7 +58,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		return nil, errors.New("rollback: no GitHub client")
 	}
 	if o.Config == nil {
-		return nil, fmt.Errorf("%w: no configuration: the rollback needs the environment's settings", ErrBadInput)
+		return nil, outcome.BadInputf("invalid rollback request: no configuration: the rollback needs the environment's settings")
 	}
 	name := cmp.Or(strings.TrimSpace(o.Environment), DefaultEnvironment)
 	idx := slices.IndexFunc(o.Config.Environments, func(e config.Environment) bool { return strings.EqualFold(e.Name, name) })
@@ -69,11 +71,11 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		if len(names) > 0 {
 			known = "configured: " + strings.Join(names, ", ")
 		}
-		return nil, fmt.Errorf("%w: environment %q is not in the configuration (%s): add it under environments or name a configured one", ErrBadInput, name, known)
+		return nil, outcome.BadInputf("invalid rollback request: environment %q is not in the configuration (%s): add it under environments or name a configured one", name, known)
 	}
 	reason := untrusted.OneLine(o.Reason, 200)
 	if reason == "" {
-		return nil, fmt.Errorf("%w: a reason is required: say why %s is rolled back (it is recorded in the deployment statuses and the incident note)", ErrBadInput, name)
+		return nil, outcome.BadInputf("invalid rollback request: a reason is required: say why %s is rolled back (it is recorded in the deployment statuses and the incident note)", name)
 	}
 	r := &runner{
 		gh: gh, o: o, clk: o.Clock, env: o.Config.Environments[idx], reason: reason,
@@ -85,7 +87,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 	if o.Probes != nil {
 		for _, p := range o.Probes {
 			if !slices.Contains(smoke.AllProbes(), p) {
-				return nil, fmt.Errorf("%w: unknown smoke probe %q: known probes are %s", ErrBadInput, p, strings.Join(smoke.AllProbes(), ", "))
+				return nil, outcome.BadInputf("invalid rollback request: unknown smoke probe %q: known probes are %s", p, strings.Join(smoke.AllProbes(), ", "))
 			}
 		}
 		r.probes = o.Probes
@@ -97,7 +99,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		}
 	}
 	if len(r.probes) > 0 && o.Smoke == nil {
-		return nil, fmt.Errorf("%w: rollback of %s: smoke probes %s but no smoke runner", ErrBadInput, r.env.Name, strings.Join(r.probes, ", "))
+		return nil, outcome.BadInputf("invalid rollback request: rollback of %s: smoke probes %s but no smoke runner", r.env.Name, strings.Join(r.probes, ", "))
 	}
 	r.res = &Result{Environment: r.env.Name, RollbackReason: reason, Probes: append([]string{}, r.probes...), RunURL: o.RunURL}
 	return r, nil
@@ -114,13 +116,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	res.Started = r.clk.Now()
 	r.say("started: %s", r.reason)
 
-	if err := r.findCurrent(ctx); errors.Is(err, ErrBadInput) {
+	if err := r.findCurrent(ctx); errors.Is(err, outcome.ErrBadInput) {
 		return nil, err
 	} else if err != nil {
 		return r.stop(ctx, err, r.unchanged())
 	}
 	why, err := r.findTarget(ctx)
-	if errors.Is(err, ErrBadInput) {
+	if errors.Is(err, outcome.ErrBadInput) {
 		return nil, err
 	}
 	if err != nil {
@@ -215,7 +217,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	r.closeWindow(end)
 
-	res.Verdict = VerdictPass
+	res.Verdict = outcome.Pass
 	validated := "validated by smoke probes " + strings.Join(r.probes, ", ")
 	if len(r.probes) == 0 {
 		validated = "validated by its deploy alone (the environment has no smoke probes)"
@@ -259,14 +261,14 @@ func (r *runner) warn(format string, args ...any) {
 
 // fail ends a rollback that did not reach its goal.
 func (r *runner) fail(ctx context.Context, reason, left string) (*Result, error) {
-	r.res.Verdict, r.res.Reason, r.res.LeftState = VerdictFail, reason, left
+	r.res.Verdict, r.res.Reason, r.res.LeftState = outcome.Fail, reason, left
 	r.closeWindow(time.Time{})
 	return r.finish(ctx, nil)
 }
 
 // stop ends a rollback on an error (API failure, cancellation).
 func (r *runner) stop(ctx context.Context, err error, left string) (*Result, error) {
-	r.res.Verdict, r.res.LeftState = VerdictError, left
+	r.res.Verdict, r.res.LeftState = outcome.Error, left
 	r.res.Reason = fmt.Sprintf("the rollback of %s stopped on an error: %v", r.env.Name, err)
 	r.closeWindow(time.Time{})
 	return r.finish(ctx, err)
@@ -284,7 +286,7 @@ func (r *runner) finish(ctx context.Context, err error) (*Result, error) {
 	if r.o.OpenIssue && ctx.Err() == nil {
 		r.openIssue(ctx)
 	}
-	if res.Verdict == VerdictPass {
+	if res.Verdict == outcome.Pass {
 		r.say("done: %s", res.Reason)
 	} else {
 		r.say("FAILED: %s; left state: %s", res.Reason, res.LeftState)
@@ -296,7 +298,7 @@ func (r *runner) openIssue(ctx context.Context) {
 	res := r.res
 	label := cmp.Or(strings.TrimSpace(r.o.IssueLabel), DefaultIssueLabel)
 	title := fmt.Sprintf("Incident: %s rolled back from %s to %s", r.env.Name, r.fromText(), untrusted.Clean(res.To.Tag))
-	if res.Verdict != VerdictPass {
+	if res.Verdict != outcome.Pass {
 		title = fmt.Sprintf("Incident: rollback of %s from %s failed", r.env.Name, r.fromText())
 	}
 	iss, err := r.gh.CreateIssue(ctx, untrusted.OneLine(title, 250), res.Incident, []string{label})
@@ -316,7 +318,7 @@ func (r *runner) findCurrent(ctx context.Context) error {
 	if sha != "" && !fullSHA(sha) {
 		full, err := r.gh.ResolveCommit(ctx, sha)
 		if errors.Is(err, github.ErrNotFound) {
-			return fmt.Errorf("%w: current-sha %q names no commit of the repository", ErrBadInput, sha)
+			return outcome.BadInputf("invalid rollback request: current-sha %q names no commit of the repository", sha)
 		}
 		if err != nil {
 			return fmt.Errorf("resolve the current commit %q of %s: %w", sha, env, err)
@@ -393,7 +395,7 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 		if hexRef.MatchString(to) {
 			sha, err := r.gh.ResolveCommit(ctx, to)
 			if errors.Is(err, github.ErrNotFound) {
-				return "", fmt.Errorf("%w: to %q names no commit of the repository: give a tag (v1.2.2) or a commit SHA", ErrBadInput, to)
+				return "", outcome.BadInputf("invalid rollback request: to %q names no commit of the repository: give a tag (v1.2.2) or a commit SHA", to)
 			}
 			if err != nil {
 				return "", fmt.Errorf("resolve the rollback target %q: %w", to, err)
@@ -403,13 +405,13 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 				return "", err
 			}
 			if tag == "" {
-				return "", fmt.Errorf("%w: commit %s has no tag that a deployment record names; the deploy workflow is dispatched on a tag, so roll back to a tag: to: <tag of %s>", ErrBadInput, untrusted.ShortSHA(sha), untrusted.ShortSHA(sha))
+				return "", outcome.BadInputf("invalid rollback request: commit %s has no tag that a deployment record names; the deploy workflow is dispatched on a tag, so roll back to a tag: to: <tag of %s>", untrusted.ShortSHA(sha), untrusted.ShortSHA(sha))
 			}
 			res.To.SHA, res.To.Tag = strings.ToLower(sha), tag
 		} else {
 			tag, err := r.gh.GetTag(ctx, to)
 			if errors.Is(err, github.ErrNotFound) {
-				return "", fmt.Errorf("%w: tag %q does not exist in the repository: give an existing tag or a commit SHA", ErrBadInput, to)
+				return "", outcome.BadInputf("invalid rollback request: tag %q does not exist in the repository: give an existing tag or a commit SHA", to)
 			}
 			if err != nil {
 				return "", fmt.Errorf("read the rollback target tag %q: %w", to, err)
@@ -420,7 +422,7 @@ func (r *runner) findTarget(ctx context.Context) (why string, err error) {
 			res.To.SHA, res.To.Tag = strings.ToLower(tag.SHA), cmp.Or(tag.Name, to)
 		}
 		if res.From.SHA != "" && strings.EqualFold(res.To.SHA, res.From.SHA) {
-			return "", fmt.Errorf("%w: to %q is %s, the commit %s runs now: roll back to an earlier tag", ErrBadInput, to, untrusted.ShortSHA(res.To.SHA), env)
+			return "", outcome.BadInputf("invalid rollback request: to %q is %s, the commit %s runs now: roll back to an earlier tag", to, untrusted.ShortSHA(res.To.SHA), env)
 		}
 		r.say("target %s (%s), as asked", untrusted.Clean(res.To.Tag), untrusted.ShortSHA(res.To.SHA))
 		return "", nil

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/agentme/release-action/internal/untrusted"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/agentme/release-action/internal/outcome"
+	"github.com/agentme/release-action/internal/untrusted"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,7 +74,7 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
 
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 	assert.Empty(t, res.LeftState)
 	assert.Equal(t, "production", res.Environment)
 	assert.Equal(t, Ref{SHA: badSHA, Tag: badTag, DeploymentID: badID}, res.From)
@@ -175,7 +177,7 @@ func TestRollbackExplicitTarget(t *testing.T) {
 			o.Reason = "manual: customer reports"
 			res, err := Run(context.Background(), f, o)
 			if tc.wantErr != "" {
-				require.ErrorIs(t, err, ErrBadInput)
+				require.ErrorIs(t, err, outcome.ErrBadInput)
 				assert.Contains(t, err.Error(), tc.wantErr)
 				assert.Nil(t, res)
 				assert.Empty(t, f.writes, "nothing written")
@@ -183,7 +185,7 @@ func TestRollbackExplicitTarget(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+			assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 			assert.Equal(t, SourceExplicit, res.Source)
 			assert.Equal(t, tc.wantSHA, res.To.SHA)
 			assert.Equal(t, tc.wantTag, res.To.Tag)
@@ -205,7 +207,7 @@ func TestRollbackNoCandidate(t *testing.T) {
 	s := &fakeSmoke{}
 	res, err := Run(context.Background(), f, newOpts(f, s))
 	require.NoError(t, err)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Contains(t, res.Reason, "there is no last known good to roll back to; pass to: <tag>")
 	assert.Equal(t, "nothing changed: production still runs v1.3.0-rc.1 (bbbbbbb)", res.LeftState)
 	assert.Empty(t, f.writes, "nothing written")
@@ -224,7 +226,7 @@ func TestRollbackNothingLive(t *testing.T) {
 	f.addDep("production", badSHA, badTag, t0.Add(-time.Hour), true, st{"failure", "deploy failed: run 3 concluded failure", time.Minute})
 	res, err := Run(context.Background(), f, newOpts(f, &fakeSmoke{}))
 	require.NoError(t, err)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Contains(t, res.Reason, "no live deployment of production was found")
 	assert.Equal(t, "nothing changed in production", res.LeftState)
 	assert.Empty(t, f.writes)
@@ -239,7 +241,7 @@ func TestRollbackDeployFails(t *testing.T) {
 	res, err := Run(context.Background(), f, newOpts(f, s))
 	require.NoError(t, err)
 	rbID := newRollbackID(f)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.False(t, res.BadMarked, "production still runs the bad commit: it is not marked")
 	assert.Equal(t, fmt.Sprintf("production still runs v1.3.0-rc.1 (bbbbbbb); the rollback deployment %d failed: deploy failed: run %d of deploy.yml concluded failure", rbID, res.Deploy.RunID),
 		res.LeftState[:strings.Index(res.LeftState, " after ")])
@@ -256,7 +258,7 @@ func TestRollbackDeployFails(t *testing.T) {
 	f.writes = nil
 	res, err = Run(context.Background(), f, newOpts(f, s))
 	require.NoError(t, err)
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 	assert.Equal(t, rbID, res.To.DeploymentID)
 	assert.True(t, res.Deploy.Reused)
 	assert.NotContains(t, strings.Join(f.writes, "\n"), "deployment production", "no second record")
@@ -270,7 +272,7 @@ func TestRollbackSmokeFails(t *testing.T) {
 	res, err := Run(context.Background(), f, newOpts(f, s))
 	require.NoError(t, err)
 	rbID := newRollbackID(f)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Contains(t, res.Reason, "smoke probes failed: channel: no final reply within 30s")
 	assert.True(t, res.BadMarked, "the bad commit no longer runs")
 	assert.False(t, res.Validated)
@@ -325,7 +327,7 @@ func TestRollbackIssue(t *testing.T) {
 	o.OpenIssue = true
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
-	assert.Equal(t, VerdictPass, res.Verdict)
+	assert.Equal(t, outcome.Pass, res.Verdict)
 	require.Len(t, res.Warnings, 1)
 	assert.Contains(t, res.Warnings[0], "opening the incident issue failed")
 	assert.Empty(t, res.IssueURL)
@@ -341,7 +343,7 @@ func TestRollbackCurrentSHA(t *testing.T) {
 	o.CurrentSHA = "bbbbbbb"
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
-	assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+	assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 	assert.Equal(t, badSHA, res.From.SHA)
 	assert.Equal(t, badID, res.From.DeploymentID)
 	assert.Equal(t, goodSHA, res.To.SHA)
@@ -366,7 +368,7 @@ func TestRollbackBlocked(t *testing.T) {
 	f.addDep("production", badSHA, badTag, t0.Add(-5*time.Minute), true, st{"in_progress", "deploying (run 77)", time.Minute})
 	res, err := Run(context.Background(), f, newOpts(f, &fakeSmoke{}))
 	require.NoError(t, err)
-	assert.Equal(t, VerdictFail, res.Verdict)
+	assert.Equal(t, outcome.Fail, res.Verdict)
 	assert.Contains(t, res.Reason, "is still in progress")
 	assert.Contains(t, res.Reason, "stop that deploy first")
 	assert.Empty(t, f.writes)
@@ -380,7 +382,7 @@ func TestRollbackNoSmokeProbes(t *testing.T) {
 	o.Smoke = nil
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
-	assert.Equal(t, VerdictPass, res.Verdict)
+	assert.Equal(t, outcome.Pass, res.Verdict)
 	assert.Nil(t, res.Smoke)
 	assert.Empty(t, res.Probes)
 	assert.Contains(t, res.Reason, "validated by its deploy alone")
@@ -416,7 +418,7 @@ func TestRollbackBadInput(t *testing.T) {
 			o := newOpts(f, &fakeSmoke{})
 			tc.mod(&o)
 			res, err := Run(context.Background(), f, o)
-			require.ErrorIs(t, err, ErrBadInput)
+			require.ErrorIs(t, err, outcome.ErrBadInput)
 			assert.Contains(t, err.Error(), tc.want)
 			assert.Nil(t, res)
 			assert.Empty(t, f.writes)
@@ -445,7 +447,7 @@ func TestRollbackAPIErrors(t *testing.T) {
 			require.Error(t, err)
 			assert.ErrorIs(t, err, apiErr)
 			require.NotNil(t, res)
-			assert.Equal(t, VerdictError, res.Verdict, "an API error is never read as a verdict")
+			assert.Equal(t, outcome.Error, res.Verdict, "an API error is never read as a verdict")
 			assert.Contains(t, res.LeftState, tc.left)
 			assert.Len(t, f.writes, tc.writes, "%v", f.writes)
 		})
@@ -496,10 +498,10 @@ func FuzzIncident(f *testing.F) {
 			return
 		}
 		r := &runner{env: config.Environment{Name: "production"}, reason: untrusted.OneLine(reason, 200),
-			res: &Result{Verdict: VerdictPass, RollbackReason: untrusted.OneLine(reason, 200), Environment: "production",
+			res: &Result{Verdict: outcome.Pass, RollbackReason: untrusted.OneLine(reason, 200), Environment: "production",
 				From: Ref{SHA: badSHA, Tag: badTag}, To: Ref{SHA: goodSHA, Tag: goodTag}}}
 		md := r.incident()
-		base := (&runner{env: r.env, res: &Result{Verdict: VerdictPass, RollbackReason: "x", Environment: "production",
+		base := (&runner{env: r.env, res: &Result{Verdict: outcome.Pass, RollbackReason: "x", Environment: "production",
 			From: r.res.From, To: r.res.To}}).incident()
 		assert.Equal(t, strings.Count(base, "\n"), strings.Count(md, "\n"), "the reason stays on its line")
 		assert.NotContains(t, md, "<img")

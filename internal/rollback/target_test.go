@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentme/release-action/internal/config"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -54,7 +55,7 @@ func TestRollbackTargetVerdicts(t *testing.T) {
 			o.Environment = tc.env
 			res, err := Run(context.Background(), f, o)
 			require.NoError(t, err)
-			assert.Equal(t, VerdictPass, res.Verdict, res.Reason)
+			assert.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 			assert.Equal(t, SourceLastKnownGood, res.Source)
 			assert.Equal(t, badSHA, res.From.SHA)
 			assert.Equal(t, tc.wantTag, res.To.Tag)
@@ -90,7 +91,7 @@ func TestRollbackProductionEnvironment(t *testing.T) {
 			o.Config, o.Environment = cfg, tc.env
 			res, err := Run(context.Background(), f, o)
 			require.NoError(t, err)
-			require.Equal(t, VerdictPass, res.Verdict, res.Reason)
+			require.Equal(t, outcome.Pass, res.Verdict, res.Reason)
 			require.Len(t, f.createReqs, 1)
 			got := f.createReqs[0].ProductionEnvironment != nil && *f.createReqs[0].ProductionEnvironment
 			assert.Equal(t, tc.want, got)

@@ -27,18 +27,18 @@
 //
 // A failed rollback is a Result (Verdict "fail") whose LeftState says what the
 // environment is left running. Errors are API failures, cancellation and bad input
-// (ErrBadInput).
+// (outcome.ErrBadInput).
 package rollback
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -55,21 +55,8 @@ type GitHub interface {
 // options or when ctx ends.
 type SmokeFunc func(ctx context.Context, env config.Environment, probes []string) (*smoke.Report, error)
 
-// ErrBadInput wraps the errors of a request Run cannot act on (exit 2): no reason, an
-// unknown environment, a `to` that names no tag or commit.
-var ErrBadInput = errors.New("invalid rollback request")
-
 // DefaultIssueLabel labels the incident issue.
 const DefaultIssueLabel = "incident"
-
-// Verdicts.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
-	// VerdictError: an API failure or cancellation stopped the rollback; Run returned the
-	// error too (an API error is never read as a verdict).
-	VerdictError = "error"
-)
 
 // Where the target came from.
 const (
@@ -137,7 +124,7 @@ type Window struct {
 // Result of a rollback. Its JSON field names are stable: they are part of the action's
 // `report` output.
 type Result struct {
-	Verdict string `json:"verdict"`
+	Verdict outcome.Verdict `json:"verdict"`
 	// Reason says what happened, in one sentence an operator acts on.
 	Reason string `json:"reason"`
 	// RollbackReason is why the rollback was asked for (Options.Reason).
@@ -168,4 +155,4 @@ type Result struct {
 }
 
 // Passed reports whether the rollback succeeded.
-func (r *Result) Passed() bool { return r != nil && r.Verdict == VerdictPass }
+func (r *Result) Passed() bool { return r != nil && r.Verdict == outcome.Pass }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/agentme/release-action/internal/ghemu"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 // Start is the virtual time every scenario begins at (Tuesday 02:30 in Brisbane,
@@ -30,7 +31,7 @@ type Scenario struct {
 	Command string
 	// Want is the verdict the scenario must produce (tests hold the engine to it). For a
 	// release run twice, it is the verdict of the last run.
-	Want string
+	Want outcome.Verdict
 	// Setup loads a gate scenario into a fresh GitHub emulator.
 	Setup func(s *ghemu.Server)
 	// SetupWorld loads a release scenario (GitHub, both gateways, the configuration).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentme/release-action/internal/gatewayemu"
+	vocab "github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkSuite(b *testing.B) {
 			b.Fatal(err)
 		}
 		suites = append(suites, time.Since(start))
-		if rep.Verdict != smoke.VerdictPass {
+		if rep.Verdict != vocab.Pass {
 			b.Fatalf("suite failed: %+v", rep.Probes)
 		}
 		for _, p := range rep.Probes {

@@ -18,6 +18,8 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/gatewayemu"
+	"github.com/agentme/release-action/internal/outcome"
+	vocab "github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -57,7 +59,7 @@ type emuCase struct {
 	emu      gatewayemu.Options       // Token/Password default to testToken
 	setup    func(*gatewayemu.Server) // switches flipped after Start
 	opts     func(*smoke.Options)     // option changes
-	verdict  string
+	verdict  vocab.Verdict
 	ready    bool
 	failing  map[string]string // probe -> substring of its Detail; every other probe must pass
 	check    func(t *testing.T, rep *smoke.Report, emu *gatewayemu.Server, rec *recorder)
@@ -74,7 +76,7 @@ func emuCases() []emuCase {
 		return m
 	}
 	return []emuCase{
-		{name: "healthy token gateway", verdict: smoke.VerdictPass, ready: true,
+		{name: "healthy token gateway", verdict: vocab.Pass, ready: true,
 			check: func(t *testing.T, rep *smoke.Report, emu *gatewayemu.Server, _ *recorder) {
 				assert.Equal(t, gatewayemu.DefaultVersion, rep.Server.Version)
 				assert.NotEmpty(t, rep.Server.ConnID)
@@ -96,35 +98,35 @@ func emuCases() []emuCase {
 			}},
 		{name: "healthy password gateway", emu: gatewayemu.Options{Password: testPassword},
 			opts:    func(o *smoke.Options) { o.Token, o.Password = "", testPassword },
-			verdict: smoke.VerdictPass, ready: true},
+			verdict: vocab.Pass, ready: true},
 		{name: "channel target delivery", opts: func(o *smoke.Options) {
 			o.ChannelTarget = &smoke.ChannelTarget{Channel: "telegram", To: "@release-smoke"}
-		}, verdict: smoke.VerdictPass, ready: true,
+		}, verdict: vocab.Pass, ready: true,
 			check: func(t *testing.T, rep *smoke.Report, emu *gatewayemu.Server, _ *recorder) {
 				assert.Equal(t, 1, emu.Stats().Sends)
 				assert.Contains(t, probe(t, rep, smoke.ProbeChannel).Detail, "send to telegram")
 			}},
 		{name: "channel target on an unknown channel", opts: func(o *smoke.Options) {
 			o.ChannelTarget = &smoke.ChannelTarget{Channel: "pigeon", To: "@release-smoke"}
-		}, verdict: smoke.VerdictFail, ready: true,
+		}, verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeChannel: "unsupported channel: pigeon"}},
 		{name: "auth not enforced", setup: func(e *gatewayemu.Server) { e.SetAuthNotEnforced(true) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{
 				smoke.ProbeConnectAuth: "auth is not enforced: a random wrong token was accepted",
 				smoke.ProbeToolCall:    "tool invocation does not require auth",
 			}},
 		{name: "UI assets missing", setup: func(e *gatewayemu.Server) { e.SetUIAssetsMissing(true) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeControlUI: "the image was built without the control UI assets"}},
 		{name: "control UI refused (secure context)", setup: func(e *gatewayemu.Server) { e.SetControlUIRefused(true) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeControlUI: "without a valid signed device identity"}},
 		{name: "control UI from an origin the gateway does not allow", opts: func(o *smoke.Options) { o.Origin = "http://gateway.example" },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeControlUI: "add it to gateway.controlUi.allowedOrigins"}},
 		{name: "origin not in allowedOrigins", emu: gatewayemu.Options{AllowedOrigins: []string{"https://ops.example"}},
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			// gateway.auth.allowedOrigins guards the HTTP APIs; the control UI at the
 			// gateway's own origin is still allowed.
 			failing: map[string]string{
@@ -134,26 +136,26 @@ func emuCases() []emuCase {
 				assert.Contains(t, probe(t, rep, smoke.ProbeBootstrap).Detail, "refused for Origin http://127.0.0.1:")
 			}},
 		{name: "bootstrap codes reusable", setup: func(e *gatewayemu.Server) { e.SetBootstrapReuse(true) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeBootstrap: "bootstrap codes are reusable"}},
 		{name: "exchange returns another credential", setup: func(e *gatewayemu.Server) { e.SetExchangeWrongCredential(true) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeBootstrap: "exchange returned a credential that differs from the configured one"}},
 		{name: "no model provider", setup: func(e *gatewayemu.Server) { e.SetNoModel(true) },
 			opts:    func(o *smoke.Options) { o.ChannelTimeout = 150 * time.Millisecond },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeChannel: "no reply within 150ms: the gateway accepted chat.send but sent no final event; the likely cause is no model provider configured"},
 			check: func(t *testing.T, rep *smoke.Report, _ *gatewayemu.Server, _ *recorder) {
 				assert.Equal(t, 1, probe(t, rep, smoke.ProbeChannel).Attempts, "a missing reply is not retried")
 			}},
 		{name: "tools broken", setup: func(e *gatewayemu.Server) { e.SetToolsBroken(true) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeToolCall: `answered 400 tool_error ("sessions_list failed: tool runtime unavailable"): the tool itself failed`}},
 		{name: "tool not allowed", opts: func(o *smoke.Options) { o.Tool = "exec" },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{smoke.ProbeToolCall: "the tool is not allowed on this gateway"}},
 		{name: "wrong configured token", opts: func(o *smoke.Options) { o.Token = "tok-not-the-deployed-one" },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{
 				smoke.ProbeConnectAuth: "does not match gateway.auth.token",
 				smoke.ProbeControlUI:   "does not match gateway.auth.token",
@@ -162,7 +164,7 @@ func emuCases() []emuCase {
 				smoke.ProbeToolCall:    "answered 401",
 			}},
 		{name: "password configured for a token gateway", opts: func(o *smoke.Options) { o.Token, o.Password = "", testPassword },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: map[string]string{
 				smoke.ProbeConnectAuth: "gateway token missing",
 				smoke.ProbeControlUI:   "gateway token missing",
@@ -171,7 +173,7 @@ func emuCases() []emuCase {
 				smoke.ProbeToolCall:    "answered 401",
 			}},
 		{name: "proxy answers 503 for the whole budget", setup: func(e *gatewayemu.Server) { e.SetHTTP5xx(503) },
-			verdict: smoke.VerdictFail, ready: false,
+			verdict: vocab.Fail, ready: false,
 			failing: failAll("the gateway did not come up within the readiness budget of 2m0s (last: the WebSocket upgrade"),
 			check: func(t *testing.T, rep *smoke.Report, _ *gatewayemu.Server, rec *recorder) {
 				assert.Equal(t, 2*time.Minute, rep.ReadyAfter, "the whole budget was spent, on the virtual clock")
@@ -181,7 +183,7 @@ func emuCases() []emuCase {
 				assert.Contains(t, rec.text(), "waiting for the gateway")
 			}},
 		{name: "gateway answers 500", setup: func(e *gatewayemu.Server) { e.SetHTTP5xx(500) },
-			verdict: smoke.VerdictFail, ready: true,
+			verdict: vocab.Fail, ready: true,
 			failing: failAll("answered HTTP 500"),
 			check: func(t *testing.T, rep *smoke.Report, _ *gatewayemu.Server, _ *recorder) {
 				assert.Zero(t, rep.ReadyAfter, "a 500 is an answer, not a gateway coming up")
@@ -190,7 +192,7 @@ func emuCases() []emuCase {
 				}
 			}},
 		{name: "slow start within the budget", setup: func(e *gatewayemu.Server) { e.SetSlowStart(20 * time.Second); e.Restart() },
-			verdict: smoke.VerdictPass, ready: true,
+			verdict: vocab.Pass, ready: true,
 			check: func(t *testing.T, rep *smoke.Report, _ *gatewayemu.Server, rec *recorder) {
 				assert.GreaterOrEqual(t, rep.ReadyAfter, 20*time.Second)
 				assert.Less(t, rep.ReadyAfter, 40*time.Second, "backoff is capped")
@@ -199,16 +201,16 @@ func emuCases() []emuCase {
 			}},
 		{name: "slow start over the budget", setup: func(e *gatewayemu.Server) { e.SetSlowStart(5 * time.Minute); e.Restart() },
 			opts:    func(o *smoke.Options) { o.Ready = time.Minute },
-			verdict: smoke.VerdictFail, ready: false,
+			verdict: vocab.Fail, ready: false,
 			failing: failAll("did not come up within the readiness budget of 1m0s (last: the WebSocket upgrade at ws://127.0.0.1"),
 		},
 		{name: "slow start on the wall clock", realTime: true, setup: func(e *gatewayemu.Server) { e.SetSlowStart(100 * time.Millisecond) },
 			opts:    func(o *smoke.Options) { o.Ready = 5 * time.Second },
-			verdict: smoke.VerdictPass, ready: true,
+			verdict: vocab.Pass, ready: true,
 			check: func(t *testing.T, rep *smoke.Report, _ *gatewayemu.Server, _ *recorder) {
 				assert.GreaterOrEqual(t, rep.ReadyAfter, 100*time.Millisecond)
 			}},
-		{name: "restart between probes", verdict: smoke.VerdictPass, ready: true,
+		{name: "restart between probes", verdict: vocab.Pass, ready: true,
 			check: func(t *testing.T, rep *smoke.Report, emu *gatewayemu.Server, rec *recorder) {
 				assert.Equal(t, 1, emu.Stats().Restarts)
 				assert.True(t, rep.Server.Restarted, "uptime went down between connections")
@@ -336,7 +338,7 @@ func TestChannelSurvivesRestartMidProbe(t *testing.T) {
 	assert.Contains(t, rec.text(), "channel: attempt 1 failed")
 	assert.Contains(t, rec.text(), "1012")
 	assert.True(t, rep.Server.Restarted)
-	assert.Equal(t, smoke.VerdictPass, rep.Verdict)
+	assert.Equal(t, vocab.Pass, rep.Verdict)
 }
 
 func TestNothingListening(t *testing.T) {
@@ -350,7 +352,7 @@ func TestNothingListening(t *testing.T) {
 		URL: &url.URL{Scheme: "http", Host: addr}, Token: testToken, Clock: v, Ready: 30 * time.Second,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, smoke.VerdictFail, rep.Verdict)
+	assert.Equal(t, vocab.Fail, rep.Verdict)
 	assert.False(t, rep.Ready)
 	assert.Equal(t, 30*time.Second, rep.ReadyAfter)
 	for _, p := range rep.Probes {
@@ -368,20 +370,20 @@ func TestTLSGateway(t *testing.T) {
 	t.Run("trusted certificate", func(t *testing.T) {
 		rep, err := smoke.Run(context.Background(), smoke.Options{URL: u, Token: testToken, HTTPClient: emu.HTTPClient()})
 		require.NoError(t, err)
-		assert.Equal(t, smoke.VerdictPass, rep.Verdict, "%+v", rep.Probes)
+		assert.Equal(t, vocab.Pass, rep.Verdict, "%+v", rep.Probes)
 	})
 	t.Run("wss scheme", func(t *testing.T) {
 		wss := *u
 		wss.Scheme = "wss"
 		rep, err := smoke.Run(context.Background(), smoke.Options{URL: &wss, Token: testToken, HTTPClient: emu.HTTPClient()})
 		require.NoError(t, err)
-		assert.Equal(t, smoke.VerdictPass, rep.Verdict, "%+v", rep.Probes)
+		assert.Equal(t, vocab.Pass, rep.Verdict, "%+v", rep.Probes)
 	})
 	t.Run("untrusted certificate fails at once", func(t *testing.T) {
 		v := clock.NewVirtual(epoch)
 		rep, err := smoke.Run(context.Background(), smoke.Options{URL: u, Token: testToken, Clock: v})
 		require.NoError(t, err)
-		assert.Equal(t, smoke.VerdictFail, rep.Verdict)
+		assert.Equal(t, vocab.Fail, rep.Verdict)
 		assert.Zero(t, rep.ReadyAfter, "a certificate problem is not waited out")
 		for _, p := range rep.Probes {
 			assert.Contains(t, p.Detail, "TLS certificate of "+u.Host+" is not valid")
@@ -407,7 +409,7 @@ func TestRollbackSubset(t *testing.T) {
 	o.Probes = smoke.RollbackProbes()
 	rep, err := smoke.Run(context.Background(), o)
 	require.NoError(t, err)
-	assert.Equal(t, smoke.VerdictPass, rep.Verdict)
+	assert.Equal(t, vocab.Pass, rep.Verdict)
 	var names []string
 	for _, p := range rep.Probes {
 		names = append(names, p.Name)
@@ -440,7 +442,7 @@ func TestSecretsNeverLeak(t *testing.T) {
 			URL:   &url.URL{Scheme: "ftp", Host: "gw.example", User: url.UserPassword("u", testPassword)},
 			Token: testToken, Password: testPassword + "\n",
 		})
-		require.ErrorIs(t, err, smoke.ErrInvalidOptions)
+		require.ErrorIs(t, err, outcome.ErrBadInput)
 		assert.Contains(t, err.Error(), "invalid smoke options: ")
 		assert.NotContains(t, err.Error(), testToken)
 		assert.NotContains(t, err.Error(), testPassword)

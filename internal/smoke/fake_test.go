@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/gatewayemu"
+	vocab "github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -214,7 +215,7 @@ func TestProbeDetails(t *testing.T) {
 				return false
 			}}, nil),
 			mod: only(smoke.ProbeConnectAuth), probe: smoke.ProbeConnectAuth,
-			detail: `connect was refused: INVALID_REQUEST "unauthorized: token [redacted] is not [redacted]": the configured token does not match gateway.auth.token`},
+			detail: `connect was refused: INVALID_REQUEST "unauthorized: token *** is not ***": the configured token does not match gateway.auth.token`},
 		{name: "a close-only refusal of the wrong token counts as refused",
 			handler: mux(wsGateway{connect: func(ctx context.Context, c *websocket.Conn, r req) bool {
 				if !strings.Contains(string(r.Params), testToken) {
@@ -277,7 +278,7 @@ func TestProbeDetails(t *testing.T) {
 		{name: "UI assets missing page echoing the token is redacted",
 			handler: mux(nil, map[string]http.HandlerFunc{"/": uiPage(500, "text/plain", "boom "+testToken)}),
 			mod:     only(smoke.ProbeControlUI), probe: smoke.ProbeControlUI,
-			detail: `GET / answered HTTP 500 "boom [redacted]"`},
+			detail: `GET / answered HTTP 500 "boom ***"`},
 		{name: "bootstrap secret unavailable",
 			handler: mux(nil, map[string]http.HandlerFunc{
 				"/api/bootstrap/create": jsonAnswer(400, `{"ok":false,"error":"bootstrap secret unavailable"}`),
@@ -325,7 +326,7 @@ func TestProbeDetails(t *testing.T) {
 				"/tools/invoke": jsonAnswer(401, `{"error":{"message":"bad Bearer `+testToken+`","type":"unauthorized"}}`),
 			}),
 			mod: only(smoke.ProbeToolCall), probe: smoke.ProbeToolCall,
-			detail: `answered 401 "bad Bearer [redacted]": the configured token was rejected`},
+			detail: `answered 401 "bad Bearer ***": the configured token was rejected`},
 		{name: "tool call refused with 404 when unauthenticated",
 			handler: mux(nil, map[string]http.HandlerFunc{
 				"/tools/invoke": func(w http.ResponseWriter, r *http.Request) {
@@ -369,7 +370,7 @@ func TestProbeDetails(t *testing.T) {
 			assert.Equal(t, tc.ok, p.OK, p.Detail)
 			assert.Contains(t, p.Detail, tc.detail)
 			if !tc.ok {
-				assert.Equal(t, smoke.VerdictFail, rep.Verdict)
+				assert.Equal(t, vocab.Fail, rep.Verdict)
 			}
 		})
 	}
@@ -398,7 +399,7 @@ func TestWhatProbesSend(t *testing.T) {
 	require.NoError(t, err)
 	rep, err := smoke.Run(context.Background(), smoke.Options{URL: u, Token: testToken, Clock: vc})
 	require.NoError(t, err)
-	require.Equal(t, smoke.VerdictPass, rep.Verdict, "%+v", rep.Probes)
+	require.Equal(t, vocab.Pass, rep.Verdict, "%+v", rep.Probes)
 
 	mu.Lock()
 	defer mu.Unlock()

@@ -25,6 +25,7 @@ import (
 	"unicode"
 
 	"github.com/agentme/release-action/internal/clock"
+	"github.com/agentme/release-action/internal/redact"
 )
 
 // Probe names, in the order Run executes them.
@@ -34,12 +35,6 @@ const (
 	ProbeChannel     = "channel"
 	ProbeBootstrap   = "bootstrap"
 	ProbeToolCall    = "tool-call"
-)
-
-// Verdicts of a Report.
-const (
-	VerdictPass = "pass"
-	VerdictFail = "fail"
 )
 
 // Defaults applied by Run when the matching Options field is zero.
@@ -125,6 +120,10 @@ type Options struct {
 	// test CA). It is copied, never changed; redirects are not followed except
 	// same-origin ones for the control UI page. TLS verification cannot be turned off.
 	HTTPClient *http.Client
+	// Redactor is the process's one redactor (actions.Runner.Redactor): Run registers the
+	// credential and the bootstrap codes it creates with it and redacts all gateway text
+	// through it. Nil means a private one.
+	Redactor *redact.Redactor
 	// Progress receives one operator-facing line per state change. Never a secret.
 	Progress func(string)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	vocab "github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/smoke"
 )
 
@@ -117,7 +118,7 @@ func TestValidate(t *testing.T) {
 
 func TestReportJSON(t *testing.T) {
 	rep := smoke.Report{
-		Verdict: smoke.VerdictFail, Gateway: "https://gw.example", Ready: true,
+		Verdict: vocab.Fail, Gateway: "https://gw.example", Ready: true,
 		ReadyAfter: 1500 * time.Millisecond, Duration: 3 * time.Second, SessionKey: "release-action-smoke-x",
 		Probes: []smoke.ProbeResult{{Name: smoke.ProbeChannel, OK: false, Latency: 250 * time.Millisecond, Attempts: 2, Detail: "no reply"}},
 		Server: smoke.ServerInfo{Version: "2026.2.9", ConnID: "c1", UptimeMs: 42, Restarted: true},
@@ -126,16 +127,16 @@ func TestReportJSON(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{
 		"verdict": "fail", "gateway": "https://gw.example", "ready": true,
-		"ready_after_ms": 1500, "duration_ms": 3000, "session_key": "release-action-smoke-x",
-		"probes": [{"name": "channel", "ok": false, "latency_ms": 250, "attempts": 2, "detail": "no reply"}],
-		"server": {"version": "2026.2.9", "conn_id": "c1", "uptime_ms": 42, "restarted": true}
+		"ready_after": "1.5s", "duration": "3s", "session_key": "release-action-smoke-x",
+		"probes": [{"name": "channel", "ok": false, "latency": "250ms", "attempts": 2, "detail": "no reply"}],
+		"server": {"version": "2026.2.9", "conn_id": "c1", "uptime": "42ms", "restarted": true}
 	}`, string(b))
 
 	var back smoke.Report
 	require.NoError(t, json.Unmarshal(b, &back))
 	assert.Equal(t, rep, back)
 
-	empty, err := json.Marshal(smoke.Report{Verdict: smoke.VerdictFail})
+	empty, err := json.Marshal(smoke.Report{Verdict: vocab.Fail})
 	require.NoError(t, err)
 	assert.Contains(t, string(empty), `"probes":[]`, "an empty probe list is a list, not null")
 }

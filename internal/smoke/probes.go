@@ -25,7 +25,7 @@ func (s *session) probeConnectAuth(ctx context.Context) outcome {
 	c.close()
 
 	wrong := credential{kind: kind, value: randomSecret()}
-	s.red.add(wrong.value)
+	s.red.addLocal(wrong.value)
 	c2, _, f := s.connect(ctx, probeClient, wrong)
 	if f == nil {
 		c2.close()
@@ -302,7 +302,7 @@ func (s *session) probeBootstrap(ctx context.Context) outcome {
 		sig[0] = 'A'
 	}
 	tampered := created.Code[:dot+1] + string(sig)
-	s.red.add(tampered)
+	s.red.addLocal(tampered)
 	const exchangeStep = "GET /api/bootstrap/exchange"
 	res, f = s.do(ctx, http.MethodGet, s.exchangeURL(tampered), nil, nil, exchangeStep+" with a tampered code")
 	if f != nil {
@@ -444,7 +444,7 @@ func (s *session) probeToolCall(ctx context.Context) outcome {
 	}
 
 	wrong := randomSecret()
-	s.red.add(wrong)
+	s.red.addLocal(wrong)
 	for _, try := range []struct {
 		what   string
 		header http.Header

@@ -1,64 +1,46 @@
 package smoke
 
 import (
-	"encoding/json"
-	"net/url"
-	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/agentme/release-action/internal/redact"
 )
 
 const (
-	redactedMark   = "[redacted]"
 	maxGatewayText = 200 // runes of one piece of gateway text quoted in a Detail
 	maxDetail      = 600 // runes of a whole Detail or progress line
 )
 
 // redactor scrubs every string that leaves the package. Gateway text is untrusted: a
 // broken or hostile gateway may echo the credential or a bootstrap code in an error
-// message, or send terminal escapes and workflow-command lookalikes. The list holds the
-// configured credential, the random wrong credentials and the bootstrap codes; it never
-// holds a credential returned by an exchange (that one is dropped right after the
-// comparison), which is why no gateway text from an exchange answer is quoted at all.
+// message (in any escaping, or cut at the read cap), or send terminal escapes and
+// workflow-command lookalikes. shared is the process's one redactor (Options.Redactor):
+// the configured credential and the bootstrap codes go there, so they are hidden
+// wherever else they could surface. local holds the random wrong credentials and the
+// tampered codes, worthless outside this run, so a long monitor does not grow the
+// shared list. Neither ever holds a credential returned by an exchange (that one is
+// dropped right after the comparison), which is why no gateway text from an exchange
+// answer is quoted at all.
 type redactor struct {
-	mu      sync.Mutex
-	secrets []string
+	shared, local *redact.Redactor
 }
 
-func (r *redactor) add(secret string) {
-	if secret == "" {
-		return
+func newRedactor(shared *redact.Redactor) *redactor {
+	if shared == nil {
+		shared = redact.New()
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, form := range append([]string{secret, url.QueryEscape(secret), url.PathEscape(secret)}, jsonForms(secret)...) {
-		if form != "" && !slices.Contains(r.secrets, form) {
-			r.secrets = append(r.secrets, form)
-		}
-	}
+	return &redactor{shared: shared, local: redact.New()}
 }
 
-// jsonForms are the spellings a secret takes inside a JSON string, with and without
-// Go's HTML escaping (a gateway that echoes a credential in a JSON error body sends one
-// of them).
-func jsonForms(secret string) []string {
-	var out []string
-	for _, html := range []bool{true, false} {
-		var b strings.Builder
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(html)
-		if enc.Encode(secret) == nil {
-			out = append(out, strings.TrimSuffix(strings.TrimSuffix(b.String(), "\n"), "\"")[1:])
-		}
-	}
-	return out
-}
+// add registers a secret with the shared redactor.
+func (r *redactor) add(secret string) { r.shared.Add(secret) }
 
-// minPartial is the shortest tail of a secret that is redacted when a text ends with
-// it: gateway bodies are read up to a cap, so an echoed secret can be cut anywhere.
-const minPartial = 4
+// addLocal registers a value that only this run must hide.
+func (r *redactor) addLocal(secret string) { r.local.Add(secret) }
+
+func (r *redactor) redact(s string) string { return r.local.Redact(r.shared.Redact(s)) }
 
 // clean strips control characters, redacts secrets and bounds the length.
 func (r *redactor) clean(s string, limit int) string {
@@ -71,24 +53,8 @@ func (r *redactor) clean(s string, limit int) string {
 		}
 		return c
 	}, s)
-	r.mu.Lock()
-	// Longest first, so a secret that contains another is removed whole.
-	secrets := append([]string(nil), r.secrets...)
-	r.mu.Unlock()
-	slices.SortFunc(secrets, func(a, b string) int { return len(b) - len(a) })
-	for _, sec := range secrets {
-		s = strings.ReplaceAll(s, sec, redactedMark)
-	}
-	// A body cut at its read cap may end in the first part of a secret.
-	for _, sec := range secrets {
-		for k := len(sec) - 1; k >= minPartial; k-- {
-			if strings.HasSuffix(s, sec[:k]) {
-				s = s[:len(s)-k] + redactedMark
-				break
-			}
-		}
-	}
-	s = strings.Join(strings.Fields(s), " ")
+	// Again after the spaces collapse: that can rebuild a secret with a space in it.
+	s = r.redact(strings.Join(strings.Fields(r.redact(s)), " "))
 	if utf8.RuneCountInString(s) > limit {
 		s = string([]rune(s)[:limit]) + "…"
 	}
@@ -101,5 +67,5 @@ func (r *redactor) quote(s string) string {
 	if s == "" {
 		return `""`
 	}
-	return `"` + strings.ReplaceAll(s, `"`, `'`) + `"`
+	return `"` + r.redact(strings.ReplaceAll(s, `"`, `'`)) + `"`
 }

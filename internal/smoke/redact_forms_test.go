@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/agentme/release-action/internal/redact"
 	"github.com/stretchr/testify/require"
 )
 
@@ -12,7 +14,7 @@ import (
 // JSON-escaped, or so close to the end of a capped body that only its start survives.
 func TestRedactorCatchesEscapedAndCutSecrets(t *testing.T) {
 	const secret = `Pa"ss\word&<12345678>`
-	r := &redactor{}
+	r := newRedactor(nil)
 	r.add(secret)
 	for _, tc := range []struct{ name, in string }{
 		{"raw", "echo " + secret},
@@ -22,7 +24,7 @@ func TestRedactorCatchesEscapedAndCutSecrets(t *testing.T) {
 	} {
 		got := r.clean(tc.in, 1000)
 		assert.NotContains(t, got, "word", tc.name)
-		assert.Contains(t, got, redactedMark, tc.name)
+		assert.Contains(t, got, redact.Marker, tc.name)
 	}
 	body, err := json.Marshal(map[string]string{"echo": secret})
 	require.NoError(t, err)

@@ -3,13 +3,16 @@ package smoke
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/agentme/release-action/internal/config"
+	vocab "github.com/agentme/release-action/internal/outcome"
 )
 
 // Report is the outcome of one smoke run. Its JSON field names are stable: they are
 // part of the action's `report` output.
 type Report struct {
-	Verdict string // VerdictPass when every selected probe passed
-	Gateway string // base URL without user info, query or fragment
+	Verdict vocab.Verdict // vocab.Pass when every selected probe passed
+	Gateway string        // base URL without user info, query or fragment
 	// Ready is false when the gateway never came up within the readiness budget; the
 	// probes were then not run and each carries the reason.
 	Ready bool
@@ -44,20 +47,21 @@ type ServerInfo struct {
 }
 
 // Passed reports whether the verdict is a pass.
-func (r *Report) Passed() bool { return r != nil && r.Verdict == VerdictPass }
+func (r *Report) Passed() bool { return r != nil && r.Verdict == vocab.Pass }
 
 type reportJSON struct {
-	Verdict      string        `json:"verdict"`
-	Gateway      string        `json:"gateway"`
-	Ready        bool          `json:"ready"`
-	ReadyAfterMs int64         `json:"ready_after_ms"`
-	DurationMs   int64         `json:"duration_ms"`
-	SessionKey   string        `json:"session_key,omitempty"`
-	Probes       []ProbeResult `json:"probes"`
-	Server       ServerInfo    `json:"server"`
+	Verdict    vocab.Verdict   `json:"verdict"`
+	Gateway    string          `json:"gateway"`
+	Ready      bool            `json:"ready"`
+	ReadyAfter config.Duration `json:"ready_after"`
+	Duration   config.Duration `json:"duration"`
+	SessionKey string          `json:"session_key,omitempty"`
+	Probes     []ProbeResult   `json:"probes"`
+	Server     ServerInfo      `json:"server"`
 }
 
-// MarshalJSON writes durations as integer milliseconds (ready_after_ms, duration_ms).
+// MarshalJSON writes durations as config.Duration text rounded to the millisecond
+// ("1.5s", "250ms"), the one spelling of every report.
 func (r Report) MarshalJSON() ([]byte, error) {
 	probes := r.Probes
 	if probes == nil {
@@ -65,7 +69,7 @@ func (r Report) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(reportJSON{
 		Verdict: r.Verdict, Gateway: r.Gateway, Ready: r.Ready,
-		ReadyAfterMs: r.ReadyAfter.Milliseconds(), DurationMs: r.Duration.Milliseconds(),
+		ReadyAfter: ms(r.ReadyAfter), Duration: ms(r.Duration),
 		SessionKey: r.SessionKey, Probes: probes, Server: r.Server,
 	})
 }
@@ -78,24 +82,24 @@ func (r *Report) UnmarshalJSON(b []byte) error {
 	}
 	*r = Report{
 		Verdict: j.Verdict, Gateway: j.Gateway, Ready: j.Ready,
-		ReadyAfter: time.Duration(j.ReadyAfterMs) * time.Millisecond,
-		Duration:   time.Duration(j.DurationMs) * time.Millisecond,
+		ReadyAfter: j.ReadyAfter.D(),
+		Duration:   j.Duration.D(),
 		SessionKey: j.SessionKey, Probes: j.Probes, Server: j.Server,
 	}
 	return nil
 }
 
 type probeJSON struct {
-	Name      string `json:"name"`
-	OK        bool   `json:"ok"`
-	LatencyMs int64  `json:"latency_ms"`
-	Attempts  int    `json:"attempts"`
-	Detail    string `json:"detail"`
+	Name     string          `json:"name"`
+	OK       bool            `json:"ok"`
+	Latency  config.Duration `json:"latency"`
+	Attempts int             `json:"attempts"`
+	Detail   string          `json:"detail"`
 }
 
-// MarshalJSON writes name, ok, latency_ms, attempts, detail.
+// MarshalJSON writes name, ok, latency, attempts, detail.
 func (p ProbeResult) MarshalJSON() ([]byte, error) {
-	return json.Marshal(probeJSON{Name: p.Name, OK: p.OK, LatencyMs: p.Latency.Milliseconds(), Attempts: p.Attempts, Detail: p.Detail})
+	return json.Marshal(probeJSON{Name: p.Name, OK: p.OK, Latency: ms(p.Latency), Attempts: p.Attempts, Detail: p.Detail})
 }
 
 // UnmarshalJSON reads what MarshalJSON writes.
@@ -104,21 +108,25 @@ func (p *ProbeResult) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*p = ProbeResult{Name: j.Name, OK: j.OK, Latency: time.Duration(j.LatencyMs) * time.Millisecond, Attempts: j.Attempts, Detail: j.Detail}
+	*p = ProbeResult{Name: j.Name, OK: j.OK, Latency: j.Latency.D(), Attempts: j.Attempts, Detail: j.Detail}
 	return nil
 }
 
 type serverJSON struct {
-	Version   string `json:"version,omitempty"`
-	ConnID    string `json:"conn_id,omitempty"`
-	UptimeMs  int64  `json:"uptime_ms"`
-	Restarted bool   `json:"restarted"`
+	Version   string          `json:"version,omitempty"`
+	ConnID    string          `json:"conn_id,omitempty"`
+	Uptime    config.Duration `json:"uptime"`
+	Restarted bool            `json:"restarted"`
 }
 
-// MarshalJSON writes version, conn_id, uptime_ms, restarted.
+// MarshalJSON writes version, conn_id, uptime (the gateway's milliseconds as a
+// config.Duration), restarted.
 func (s ServerInfo) MarshalJSON() ([]byte, error) {
-	return json.Marshal(serverJSON(s))
+	return json.Marshal(serverJSON{Version: s.Version, ConnID: s.ConnID, Uptime: config.Duration(time.Duration(s.UptimeMs) * time.Millisecond), Restarted: s.Restarted})
 }
+
+// ms rounds a measured duration to the millisecond for the report.
+func ms(d time.Duration) config.Duration { return config.Duration(d.Round(time.Millisecond)) }
 
 // UnmarshalJSON reads what MarshalJSON writes.
 func (s *ServerInfo) UnmarshalJSON(b []byte) error {
@@ -126,6 +134,6 @@ func (s *ServerInfo) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
-	*s = ServerInfo(j)
+	*s = ServerInfo{Version: j.Version, ConnID: j.ConnID, UptimeMs: j.Uptime.D().Milliseconds(), Restarted: j.Restarted}
 	return nil
 }

@@ -3,13 +3,14 @@ package smoke
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	vocab "github.com/agentme/release-action/internal/outcome"
 
 	"github.com/agentme/release-action/internal/clock"
 )
@@ -56,10 +57,6 @@ type session struct {
 	lastUptime int64
 }
 
-// ErrInvalidOptions wraps every error Run returns for options Validate refuses (the CLI
-// maps it to "bad input", exit 2); any other Run error is the context ending.
-var ErrInvalidOptions = errors.New("invalid smoke options")
-
 // outcome is what one attempt of a probe found.
 type outcome struct {
 	ok        bool
@@ -92,7 +89,7 @@ var probeFuncs = map[string]probeFunc{
 func Run(ctx context.Context, o Options) (*Report, error) {
 	warnings, err := o.Validate()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOptions, err)
+		return nil, vocab.BadInputf("invalid smoke options: %w", err)
 	}
 	// Validate's warnings are the caller's to print (the CLI makes them annotations);
 	// echoing them here too would print each twice.
@@ -124,14 +121,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Server = s.server
 	rep.Duration = s.clk.Now().Sub(start)
-	rep.Verdict = VerdictPass
+	rep.Verdict = vocab.Pass
 	for _, p := range rep.Probes {
 		if !p.OK {
-			rep.Verdict = VerdictFail
+			rep.Verdict = vocab.Fail
 		}
 	}
 	if len(rep.Probes) == 0 {
-		rep.Verdict = VerdictFail
+		rep.Verdict = vocab.Fail
 	}
 	s.progress("smoke %s: %d/%d probes passed against %s", rep.Verdict, countOK(rep.Probes), len(rep.Probes), rep.Gateway)
 	return rep, nil
@@ -148,7 +145,7 @@ func newSession(o Options) *session {
 		sessionKey:     o.SessionKey,
 		target:         o.ChannelTarget,
 		tool:           o.Tool,
-		red:            &redactor{},
+		red:            newRedactor(o.Redactor),
 		progressFn:     o.Progress,
 	}
 	if s.clk == nil {

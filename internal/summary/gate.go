@@ -74,9 +74,9 @@ func Gate(r *gate.Result, info GateInfo) string {
 
 func conclusionText(g gate.GateResult) string {
 	if g.Reason != "" {
-		return g.Verdict + ": " + g.Reason
+		return string(g.Verdict) + ": " + g.Reason
 	}
-	return g.Verdict
+	return string(g.Verdict)
 }
 
 // evidenceCell lists the latest evidence a gate counted (superseded attempts are in the report).

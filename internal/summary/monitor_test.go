@@ -11,6 +11,7 @@ import (
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 )
 
 var monStart = time.Date(2026, 11, 23, 16, 40, 0, 0, time.UTC) // 02:40 in Brisbane
@@ -91,9 +92,9 @@ func monResult(sustained int, noData string, scripts map[string]string, order []
 	for _, name := range order {
 		r.Signals = append(r.Signals, *sums[name])
 	}
-	r.Verdict = monitor.VerdictPass
+	r.Verdict = outcome.Pass
 	if r.Signal != "" {
-		r.Verdict = monitor.VerdictFail
+		r.Verdict = outcome.Fail
 		r.StoppedEarly = true
 		r.Reason = r.Signal + " was bad for 3 checks in a row"
 	} else {
@@ -200,7 +201,7 @@ func TestMonitorSummaryEscapes(t *testing.T) {
 }
 
 func TestMonitorSummaryEmpty(t *testing.T) {
-	r := &monitor.Result{Environment: "production", Verdict: monitor.VerdictFail, Reason: "the monitor of production did not finish (0 of 45 checks ran): context canceled",
+	r := &monitor.Result{Environment: "production", Verdict: outcome.Fail, Reason: "the monitor of production did not finish (0 of 45 checks ran): context canceled",
 		Planned: config.Duration(45 * time.Minute), PlannedIntervals: 45, Interval: config.Duration(time.Minute), Sustained: 3, NoData: monitor.NoDataFail, StoppedEarly: true}
 	md := Monitor(r, MonitorInfo{})
 	assert.Contains(t, md, "## ❌ Monitor of production failed\n\n")

@@ -9,7 +9,9 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/markdown"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // ReleaseInfo is what the release summary shows besides the result.
@@ -56,7 +58,7 @@ func Release(r *release.Result, info ReleaseInfo) string {
 	if r.Reason != "" {
 		fmt.Fprintf(&b, "%s\n\n", markdown.Escape(r.Reason))
 	}
-	if r.Verdict == release.VerdictScheduled && !r.NextWindow.IsZero() {
+	if r.Verdict == outcome.Scheduled && !r.NextWindow.IsZero() {
 		fmt.Fprintf(&b, "**Next window:** %s (%s)\n\n", markdown.Escape(r.NextWindow.Format(time.RFC3339)),
 			markdown.Escape(r.NextWindow.UTC().Format("Mon 2006-01-02 15:04 UTC")))
 	}
@@ -100,16 +102,16 @@ func releaseTitle(r *release.Result) string {
 	if r.ReleaseTag != "" {
 		name = "Release " + markdown.Escape(r.ReleaseTag)
 	} else if r.SHA != "" {
-		name = "Release of " + markdown.Escape(shortSHA(r.SHA))
+		name = "Release of " + markdown.Escape(untrusted.ShortSHA(r.SHA))
 	}
 	switch {
 	case r.AlreadyComplete:
 		return "✅ " + name + " already complete"
-	case r.Verdict == release.VerdictPass:
+	case r.Verdict == outcome.Pass:
 		return "✅ " + name + " passed"
-	case r.Verdict == release.VerdictScheduled:
+	case r.Verdict == outcome.Scheduled:
 		return "🗓️ " + name + " scheduled for the next window"
-	case r.Verdict == release.VerdictError:
+	case r.Verdict == outcome.Error:
 		return "⚠️ " + name + " stopped by an error"
 	default:
 		return "❌ " + name + " failed"
@@ -201,14 +203,14 @@ func environment(e release.EnvResult) string {
 	}
 
 	if m := e.Monitor; m != nil {
-		fmt.Fprintf(&b, "**Monitor:** %s %s", icon(m.Verdict), markdown.Escape(m.Verdict))
-		if m.Reason != "" {
-			b.WriteString(": " + markdown.Escape(m.Reason))
+		fmt.Fprintf(&b, "**Monitor:** %s %s", icon(m.Verdict()), markdown.Escape(string(m.Verdict())))
+		if m.Reason() != "" {
+			b.WriteString(": " + markdown.Escape(m.Reason()))
 		}
 		switch {
-		case m.RolledBack && m.RollbackTo != "":
-			b.WriteString(" · **rolled back** to " + markdown.Code(m.RollbackTo))
-		case m.RolledBack:
+		case m.RolledBack() && m.RollbackTo() != "":
+			b.WriteString(" · **rolled back** to " + markdown.Code(m.RollbackTo()))
+		case m.RolledBack():
 			b.WriteString(" · **rolled back**")
 		case m.RollbackFailed():
 			b.WriteString(" · ⚠️ **auto-rollback FAILED**: " + markdown.Escape(strings.TrimPrefix(m.RollbackText(e.Name), "auto-rollback FAILED: ")))
@@ -281,13 +283,6 @@ func tagLink(info ReleaseInfo, tag, releaseURL string) string {
 		return l
 	}
 	return code
-}
-
-func shortSHA(sha string) string {
-	if len(sha) > 7 {
-		return sha[:7]
-	}
-	return sha
 }
 
 // urlLabel shows a URL without its scheme: "gateway.agentme.example".

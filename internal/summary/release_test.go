@@ -17,6 +17,8 @@ import (
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/monitor"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/release"
 	"github.com/agentme/release-action/internal/smoke"
 	"github.com/agentme/release-action/internal/window"
@@ -42,13 +44,13 @@ func relInfo() ReleaseInfo {
 }
 
 func probes(failing string, detail string) *smoke.Report {
-	r := &smoke.Report{Verdict: smoke.VerdictPass, Gateway: "https://gateway.agentme.example", Ready: true,
+	r := &smoke.Report{Verdict: outcome.Pass, Gateway: "https://gateway.agentme.example", Ready: true,
 		Duration: 9 * time.Second, Server: smoke.ServerInfo{Version: "2026.11.2"}}
 	for _, p := range config.AllProbes() {
 		pr := smoke.ProbeResult{Name: p, OK: true, Latency: 84 * time.Millisecond, Attempts: 1, Detail: "verified " + p}
 		if p == failing {
 			pr.OK, pr.Attempts, pr.Detail = false, 3, detail
-			r.Verdict = smoke.VerdictFail
+			r.Verdict = outcome.Fail
 		}
 		r.Probes = append(r.Probes, pr)
 	}
@@ -58,26 +60,26 @@ func probes(failing string, detail string) *smoke.Report {
 func dep(env string, id, run int64, url string) *deploy.Result {
 	return &deploy.Result{Environment: env, DeploymentID: id, Trigger: deploy.TriggerDispatch, Workflow: "deploy.yml", RunID: run,
 		RunURL: "https://github.example/agentme/agentme/actions/runs/" + strconv.FormatInt(run, 10), Conclusion: "success", State: deploy.StateSuccess,
-		EnvironmentURL: url, Duration: deploy.Duration(3 * time.Minute)}
+		EnvironmentURL: url, Duration: config.Duration(3 * time.Minute)}
 }
 
 func steps(results ...[3]string) []release.Step {
 	var out []release.Step
 	for _, r := range results {
 		d, _ := time.ParseDuration(r[2])
-		out = append(out, release.Step{Name: r[0], Result: r[1], Duration: release.Duration(d)})
+		out = append(out, release.Step{Name: r[0], Result: r[1], Duration: config.Duration(d)})
 	}
 	return out
 }
 
 func gateResult() *gate.Result {
 	return &gate.Result{
-		Verdict: gate.Pass, Reason: "all 2 gates passed", SHA: relSHA, Polls: 7, Duration: gate.Duration(4 * time.Minute),
+		Verdict: gate.Pass, Reason: "all 2 gates passed", SHA: relSHA, Polls: 7, Duration: config.Duration(4 * time.Minute),
 		Gates: []gate.GateResult{
-			{Name: "check", Kind: "check", Verdict: gate.Pass, Duration: gate.Duration(2 * time.Minute),
+			{Name: "check", Kind: "check", Verdict: gate.Pass, Duration: config.Duration(2 * time.Minute),
 				Link:     "https://github.example/agentme/agentme/actions/runs/7/job/70",
 				Evidence: []gate.Evidence{{Name: "check", Kind: "check_run", Workflow: "CI", Status: "completed", Conclusion: "success", Latest: true, Verdict: gate.Pass}}},
-			{Name: "Security Gate", Kind: "workflow", Verdict: gate.Pass, Duration: gate.Duration(4 * time.Minute),
+			{Name: "Security Gate", Kind: "workflow", Verdict: gate.Pass, Duration: config.Duration(4 * time.Minute),
 				Evidence: []gate.Evidence{{Name: "hardening", Kind: "check_run", Workflow: "Security Gate", Status: "completed", Conclusion: "success", Latest: true, Verdict: gate.Pass}}},
 		},
 	}
@@ -90,10 +92,10 @@ func productionWindow() *window.Decision {
 
 func passResult() *release.Result {
 	staging, production := dep("staging", 1002, 501, "https://staging.agentme.example"), dep("production", 1006, 502, "https://gateway.agentme.example")
-	production.WaitedApproval = deploy.Duration(6 * time.Minute)
+	production.WaitedApproval = config.Duration(6 * time.Minute)
 	production.Approvers = []string{"@agentme/release-owners"}
 	r := &release.Result{
-		Verdict: release.VerdictPass, Reason: "released v1.2.3 (candidate v1.2.3-rc.1) of 0123456 to staging, then production",
+		Verdict: outcome.Pass, Reason: "released v1.2.3 (candidate v1.2.3-rc.1) of 0123456 to staging, then production",
 		SHA: relSHA, Version: "1.2.3", Tag: "v1.2.3-rc.1", ReleaseTag: "v1.2.3", RunURL: relRun,
 		ReleaseURL: "https://github.example/agentme/agentme/releases/tag/v1.2.3",
 		Steps: steps(
@@ -105,10 +107,10 @@ func passResult() *release.Result {
 		Environments: []release.EnvResult{
 			{Name: "staging", URL: "https://staging.agentme.example", Stage: "none", Deploy: staging, Smoke: probes("", "")},
 			{Name: "production", URL: "https://gateway.agentme.example", Stage: "none", Window: productionWindow(), Deploy: production,
-				Smoke: probes("", ""), Monitor: &release.MonitorOutcome{Verdict: "pass", Reason: "45 intervals, no sustained failure",
+				Smoke: probes("", ""), Monitor: &release.MonitorOutcome{Monitor: &monitor.Result{Verdict: "pass", Reason: "45 intervals, no sustained failure"},
 					Summary: "| Signal | Bad intervals |\n| --- | --- |\n| auth errors | 0 |\n"}},
 		},
-		Started: relStart, Finished: relStart.Add(62 * time.Minute), Duration: release.Duration(62 * time.Minute),
+		Started: relStart, Finished: relStart.Add(62 * time.Minute), Duration: config.Duration(62 * time.Minute),
 	}
 	r.Steps[2].Detail, r.Steps[2].Link = "deployment 1002, run 501 concluded success", staging.RunURL
 	r.Steps[5].Detail, r.Steps[5].Link = "deployment 1006, run 502 concluded success; waited 6m0s for approval by @agentme/release-owners", production.RunURL
@@ -124,7 +126,7 @@ func TestReleaseGolden(t *testing.T) {
 		{"pass", passResult},
 		{"smoke-failed-hostile", func() *release.Result {
 			r := passResult()
-			r.Verdict, r.ReleaseTag, r.ReleaseURL = release.VerdictFail, "", ""
+			r.Verdict, r.ReleaseTag, r.ReleaseURL = outcome.Fail, "", ""
 			r.Reason = "validating production failed: probe channel; fix it and run the release again: deployment 1006 is validated again without a new deploy"
 			r.Steps[6].Result, r.Steps[6].Detail = release.StepFail, "smoke failed: probe channel"
 			r.Steps[7].Result, r.Steps[7].Duration = release.StepNotRun, 0
@@ -133,12 +135,12 @@ func TestReleaseGolden(t *testing.T) {
 			r.Environments[1].Monitor = nil
 			r.Environments[1].Smoke = probes("channel", "reply was \"| ::error::pwned <img src=x onerror=alert(1)> [x](javascript:alert(1))\"\nsecond line")
 			r.Environments[1].Smoke.Server.Restarted = true
-			r.Finished, r.Duration = relStart.Add(17*time.Minute), release.Duration(17*time.Minute)
+			r.Finished, r.Duration = relStart.Add(17*time.Minute), config.Duration(17*time.Minute)
 			return r
 		}},
 		{"scheduled", func() *release.Result {
 			r := passResult()
-			r.Verdict, r.ReleaseTag, r.ReleaseURL = release.VerdictScheduled, "", ""
+			r.Verdict, r.ReleaseTag, r.ReleaseURL = outcome.Scheduled, "", ""
 			next := time.Date(2026, 11, 24, 2, 0, 0, 0, time.FixedZone("AEST", 10*3600))
 			reason := "outside window (Tue, Thu 02:00-04:00 Australia/Brisbane); next opens Tue 2026-11-24 02:00 AEST"
 			r.NextWindow = next
@@ -149,7 +151,7 @@ func TestReleaseGolden(t *testing.T) {
 			}
 			r.Environments[1] = release.EnvResult{Name: "production", URL: "https://gateway.agentme.example", Stage: "none",
 				Window: &window.Decision{Reason: reason, NextOpen: next}}
-			r.Finished, r.Duration = relStart.Add(8*time.Minute), release.Duration(8*time.Minute)
+			r.Finished, r.Duration = relStart.Add(8*time.Minute), config.Duration(8*time.Minute)
 			return r
 		}},
 		{"already-complete", func() *release.Result {
@@ -169,12 +171,12 @@ func TestReleaseGolden(t *testing.T) {
 		}},
 		{"forced-window-error", func() *release.Result {
 			r := passResult()
-			r.Verdict, r.ReleaseTag, r.ReleaseURL, r.Resumed = release.VerdictError, "", "", true
+			r.Verdict, r.ReleaseTag, r.ReleaseURL, r.Resumed = outcome.Error, "", "", true
 			r.Reason = "the release stopped on an error: create deployment for production@0123456: POST /repos/agentme/agentme/deployments: 502 Bad Gateway (after 5 attempts); run it again: it resumes from what GitHub records"
 			reason := "outside window (Tue, Thu 02:00-04:00 Australia/Brisbane); next opens Tue 2026-11-24 02:00 AEST"
 			r.Steps[1].Result, r.Steps[1].Detail = release.StepReused, "v1.2.3-rc.1 already names 0123456: reused"
 			r.Steps[4].Detail = "closed (" + reason + "); overridden by force-window: hotfix for CVE-2026-1234"
-			r.Steps[5] = release.Step{Name: "deploy production", Result: release.StepError, Detail: "create deployment for production@0123456: POST /repos/agentme/agentme/deployments: 502 Bad Gateway (after 5 attempts)", Duration: release.Duration(2 * time.Second)}
+			r.Steps[5] = release.Step{Name: "deploy production", Result: release.StepError, Detail: "create deployment for production@0123456: POST /repos/agentme/agentme/deployments: 502 Bad Gateway (after 5 attempts)", Duration: config.Duration(2 * time.Second)}
 			for i := 6; i < len(r.Steps); i++ {
 				r.Steps[i] = release.Step{Name: r.Steps[i].Name, Result: release.StepNotRun}
 			}

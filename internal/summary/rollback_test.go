@@ -10,6 +10,7 @@ import (
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/rollback"
 	"github.com/agentme/release-action/internal/smoke"
 )
@@ -29,7 +30,7 @@ func rbResult() *rollback.Result {
 	end := start.Add(53*time.Minute + 20*time.Second)
 	good := time.Date(2026, 11, 4, 2, 7, 0, 0, time.UTC)
 	return &rollback.Result{
-		Verdict: rollback.VerdictPass, Environment: "production",
+		Verdict: outcome.Pass, Environment: "production",
 		Reason:         "production rolled back from v1.3.0-rc.1 (bbbbbbb) to v1.2.2 (9999999) (deployment 5625), validated by smoke probes connect-auth, channel, tool-call",
 		RollbackReason: "monitor: auth errors",
 		From:           rollback.Ref{SHA: rbBad, Tag: "v1.3.0-rc.1", DeploymentID: 5621},
@@ -37,7 +38,7 @@ func rbResult() *rollback.Result {
 		Source:         rollback.SourceLastKnownGood,
 		Deploy:         &deploy.Result{Environment: "production", DeploymentID: 5625, RunID: 901, RunURL: "https://github.example/agentme/agentme/actions/runs/901", State: deploy.StateSuccess},
 		Probes:         smoke.RollbackProbes(),
-		Smoke: &smoke.Report{Verdict: smoke.VerdictPass, Ready: true, Probes: []smoke.ProbeResult{
+		Smoke: &smoke.Report{Verdict: outcome.Pass, Ready: true, Probes: []smoke.ProbeResult{
 			{Name: "connect-auth", OK: true, Attempts: 1, Latency: 80 * time.Millisecond, Detail: "hello-ok"},
 			{Name: "channel", OK: true, Attempts: 1, Latency: 900 * time.Millisecond, Detail: "reply received"},
 			{Name: "tool-call", OK: true, Attempts: 1, Latency: 40 * time.Millisecond, Detail: "tool ran"},
@@ -73,7 +74,7 @@ func TestRollbackSummaryPass(t *testing.T) {
 
 func TestRollbackSummaryFailed(t *testing.T) {
 	r := rbResult()
-	r.Verdict, r.Validated, r.BadMarked = rollback.VerdictFail, false, false
+	r.Verdict, r.Validated, r.BadMarked = outcome.Fail, false, false
 	r.Reason = "the rollback deployment 5625 of v1.2.2 (9999999) failed: deploy failed: run 901 of deploy.yml concluded failure"
 	r.LeftState = "production still runs v1.3.0-rc.1 (bbbbbbb); the rollback deployment 5625 failed: deploy failed | <b>x</b>"
 	r.Deploy.State, r.Smoke = deploy.StateFailure, nil
@@ -99,7 +100,7 @@ func TestRollbackSummaryFailed(t *testing.T) {
 	assert.NotContains(t, md, "Incident issue")
 
 	// Nothing found to roll back from: no table rows for the missing sides.
-	empty := &rollback.Result{Verdict: rollback.VerdictFail, Environment: "production", RollbackReason: "manual",
+	empty := &rollback.Result{Verdict: outcome.Fail, Environment: "production", RollbackReason: "manual",
 		Reason: "no live deployment of production was found", LeftState: "nothing changed in production"}
 	md = Rollback(empty, rbInfo())
 	assert.Contains(t, md, "> ⚠️ **Left state:** nothing changed in production")

@@ -15,8 +15,8 @@ import (
 )
 
 // Icons for verdicts. Text follows every icon so the meaning survives without emoji.
-func icon(verdict string) string {
-	switch verdict {
+func icon[T ~string](verdict T) string {
+	switch string(verdict) {
 	case "pass", "success", "passed", "ok":
 		return "✅"
 	case "fail", "failure", "failed", "error":
