@@ -40,6 +40,11 @@ type Env struct {
 	Getenv func(string) string
 	Stdout io.Writer
 	Stderr io.Writer
+	// StdoutIsTerminal is whether Stdout is a terminal (main asks the OS): results are
+	// coloured only then, and only when NO_COLOR is unset.
+	StdoutIsTerminal bool
+	// TerminalWidth is Stdout's width in cells when known (0: termtext.DefaultWidth).
+	TerminalWidth int
 	// Clock defaults to the wall clock.
 	Clock clock.Clock
 	// HTTPClient is the base client for GitHub and gateways (default: a fresh client
@@ -137,7 +142,8 @@ func Main(ctx context.Context, env Env) int {
 	if env.HTTPClient == nil {
 		env.HTTPClient = &http.Client{}
 	}
-	runner := actions.New(env.Stdout, env.Getenv)
+	stdout := &switchWriter{w: env.Stdout}
+	runner := actions.New(stdout, env.Getenv)
 
 	var (
 		name string
@@ -181,6 +187,9 @@ func Main(ctx context.Context, env Env) int {
 		return a.exit(outcome.BadInput(err))
 	}
 	a.in = in
+	if a.jsonOutput() {
+		stdout.w = env.Stderr
+	}
 	return a.exit(cmd.run(ctx, a))
 }
 

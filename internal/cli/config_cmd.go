@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/agentme/release-action/internal/config"
@@ -17,6 +18,17 @@ func configCommand() *command {
 			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
+			}
+			if a.jsonOutput() {
+				// source is "" for the built-in defaults, the file's path otherwise; config
+				// has the file's keys, in the order config prints them.
+				rep := struct {
+					Command string          `json:"command"`
+					Version string          `json:"version"`
+					Source  string          `json:"source"`
+					Config  json.RawMessage `json:"config"`
+				}{"config", Version(), cfg.Source, json.RawMessage(cfg.JSON())}
+				return a.printJSON(rep)
 			}
 			src := cfg.Source
 			if src == "" {

@@ -274,7 +274,7 @@ func (a *app) completeCheckRun(client *github.Client, p gateParams, sha string, 
 }
 
 // writeResult sets the result, report and extra outputs and appends the step summary. In
-// a terminal the summary is printed instead.
+// a terminal the summary is printed as text instead, or the report alone with --json.
 func (a *app) writeResult(result outcome.Verdict, report any, md string, extra map[string]string) {
 	r := a.runner
 	data, err := json.Marshal(report)
@@ -298,8 +298,5 @@ func (a *app) writeResult(result outcome.Verdict, report any, md string, extra m
 		}
 		return
 	}
-	fmt.Fprintln(a.env.Stdout)
-	fmt.Fprintln(a.env.Stdout, strings.TrimRight(r.Redact(md), "\n"))
-	fmt.Fprintln(a.env.Stdout)
-	fmt.Fprintf(a.env.Stdout, "result=%s\n", result)
+	a.printResult(result, data, md)
 }

@@ -45,7 +45,7 @@ func TestGateExitCodes(t *testing.T) {
 			setup:    agentMe,
 			config:   "gates:\n  - name: Smoke\n    workflow: Install Smok\n    dispatch: true\n",
 			wantCode: cli.ExitBadInput,
-			wantErr:  []string{"workflow 'Install Smok' named by gate 'Smoke' does not exist in agentme/agentme: check the gate's workflow name"},
+			wantErr:  []string{"gate 'Smoke': no workflow file in the repository declares name: 'Install Smok'"},
 		},
 		{
 			name: "token without the permission to dispatch",

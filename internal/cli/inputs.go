@@ -94,6 +94,7 @@ func parseInputs(cmd *command, r *actions.Runner, getenv func(string) string, ar
 		for _, in := range cmd.inputs {
 			ptrs[in.name] = fs.String(in.name, "", in.help)
 		}
+		asJSON := fs.Bool(jsonFlag, false, "")
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				printCommandHelp(stdout, cmd)
@@ -106,6 +107,9 @@ func parseInputs(cmd *command, r *actions.Runner, getenv func(string) string, ar
 		}
 		for name, p := range ptrs {
 			vals[name] = strings.TrimSpace(*p)
+		}
+		if *asJSON {
+			vals[jsonFlag] = "true"
 		}
 	}
 	for _, in := range cmd.inputs {
@@ -140,6 +144,7 @@ func printCommandHelp(w io.Writer, cmd *command) {
 		}
 		fmt.Fprintln(w)
 	}
+	fmt.Fprintf(w, "%-24s %s\n", "  --"+jsonFlag, "print only the report as JSON on stdout (progress goes to stderr); CLI only")
 }
 
 // Inputs shared by GitHub-facing commands.

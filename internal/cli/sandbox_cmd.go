@@ -33,6 +33,9 @@ func sandboxCommand() *command {
 		run: func(ctx context.Context, a *app) error {
 			name := a.in.str("scenario")
 			if name == "list" {
+				if a.jsonOutput() {
+					return a.printScenarios()
+				}
 				for _, sc := range sandbox.Scenarios() {
 					fmt.Fprintf(a.env.Stdout, "%-26s %-8s %s (expected: %s)\n", sc.Name, sc.Command, sc.Description, sc.Want)
 				}
@@ -133,4 +136,23 @@ func (a *app) runSandbox(ctx context.Context, sc sandbox.Scenario, cfg *config.C
 		err = a.runRelease(ctx, releaseParams{gateParams: gp})
 	}
 	return err
+}
+
+// printScenarios is `sandbox --scenario list --json`: the scenarios as one JSON report.
+func (a *app) printScenarios() error {
+	type scenario struct {
+		Name        string          `json:"name"`
+		Command     string          `json:"command"`
+		Description string          `json:"description"`
+		Want        outcome.Verdict `json:"want"`
+	}
+	rep := struct {
+		Command   string     `json:"command"`
+		Version   string     `json:"version"`
+		Scenarios []scenario `json:"scenarios"`
+	}{Command: "sandbox", Version: Version()}
+	for _, sc := range sandbox.Scenarios() {
+		rep.Scenarios = append(rep.Scenarios, scenario{sc.Name, sc.Command, sc.Description, sc.Want})
+	}
+	return a.printJSON(rep)
 }

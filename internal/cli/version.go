@@ -31,17 +31,7 @@ func Version() string {
 // versionText is what `release-action version` prints: the version, then the commit and
 // the image when they are known (the linker's values, else the VCS stamp of the build).
 func versionText(bi *debug.BuildInfo, ok bool) string {
-	c := commit
-	if c == "" && ok {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" {
-				c = s.Value
-			}
-			if s.Key == "vcs.modified" && s.Value == "true" && c != "" {
-				c += " (modified)"
-			}
-		}
-	}
+	c := buildCommit(bi, ok)
 	var b strings.Builder
 	fmt.Fprintf(&b, "release-action %s\n", Version())
 	if c != "" {
@@ -53,12 +43,32 @@ func versionText(bi *debug.BuildInfo, ok bool) string {
 	return b.String()
 }
 
+// buildCommit is the linker's commit, else the VCS stamp of the build, else "".
+func buildCommit(bi *debug.BuildInfo, ok bool) string {
+	c := commit
+	if c == "" && ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				c = s.Value
+			}
+			if s.Key == "vcs.modified" && s.Value == "true" && c != "" {
+				c += " (modified)"
+			}
+		}
+	}
+	return c
+}
+
 func versionCommand() *command {
 	return &command{
 		name:    "version",
 		summary: "print the version, commit and image digest of this build",
 		run: func(_ context.Context, a *app) error {
-			fmt.Fprint(a.env.Stdout, versionText(debug.ReadBuildInfo()))
+			bi, ok := debug.ReadBuildInfo()
+			if a.jsonOutput() {
+				return a.printJSON(map[string]string{"command": "version", "version": Version(), "commit": buildCommit(bi, ok), "image": image})
+			}
+			fmt.Fprint(a.env.Stdout, versionText(bi, ok))
 			return nil
 		},
 	}

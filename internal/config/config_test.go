@@ -25,7 +25,18 @@ func ptr[T any](v T) *T { return &v }
 
 func mins(n int) config.Duration { return config.Duration(time.Duration(n) * time.Minute) }
 
+// defaultGates are the built-in gates: workflows named by file.
 func defaultGates() []config.Gate {
+	gs := designGates()
+	gs[0].Workflow = ".github/workflows/ci.yml"
+	gs[1].Workflow = ".github/workflows/security-gate.yml"
+	gs[2].Workflow = ".github/workflows/install-smoke.yml"
+	gs[3].Tests.Workflow = ".github/workflows/security-gate.yml"
+	return gs
+}
+
+// designGates are the gates of the design brief's example, which names workflows by name.
+func designGates() []config.Gate {
 	return []config.Gate{
 		{Name: "check", Check: "check", Workflow: "CI"},
 		{Name: "Security Gate", Workflow: "Security Gate"},
@@ -80,7 +91,7 @@ func TestParseDesignExample(t *testing.T) {
 	smoke := []string{"connect-auth", "control-ui", "channel", "bootstrap", "tool-call"}
 	want := &config.Config{
 		Source: ".github/release-action.yml",
-		Gates:  defaultGates(),
+		Gates:  designGates(),
 		Policy: defaultPolicy(),
 		Tags:   defaultTags(),
 		Deploy: config.Deploy{Workflow: "deploy.yml"},
@@ -127,9 +138,10 @@ func TestParseDesignExample(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 
-	// The example's gates and policy are exactly the built-in defaults.
+	// The example's gates and policy are the built-in defaults, except that the defaults
+	// name each workflow by its file (two files may declare the same name:).
 	def := config.Default()
-	assert.Equal(t, def.Gates, got.Gates)
+	assert.Equal(t, defaultGates(), def.Gates)
 	assert.Equal(t, def.Policy, got.Policy)
 }
 

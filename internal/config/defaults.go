@@ -40,11 +40,12 @@ func Default() *Config {
 
 func defaultGates() []Gate {
 	return []Gate{
-		{Name: "check", Check: "check", Workflow: "CI"},
-		{Name: "Security Gate", Workflow: "Security Gate"},
-		{Name: "Install Smoke", Workflow: "Install Smoke", Dispatch: true},
+		// Workflows by file, never by name: another file may declare the same name.
+		{Name: "check", Check: "check", Workflow: ".github/workflows/ci.yml"},
+		{Name: "Security Gate", Workflow: ".github/workflows/security-gate.yml"},
+		{Name: "Install Smoke", Workflow: ".github/workflows/install-smoke.yml", Dispatch: true},
 		{Name: "Targeted bootstrap/auth regressions", Tests: &TestsGate{
-			Workflow: "Security Gate",
+			Workflow: ".github/workflows/security-gate.yml",
 			Job:      "hardening",
 			Step:     "Security regression tests",
 			Files: []string{

@@ -12,11 +12,11 @@ var keys = []spec{
 		Doc:  "The pre-release gates, all of which must pass; replaces the built-in gates", Keys: []spec{
 			{Name: "name", Field: "Name", Kind: vText, Required: true, Doc: "Unique name, shown in the summary and the check run"},
 			{Name: "check", Field: "Check", Kind: vText, Doc: `Check-run name or commit status context: exact, glob (*, ?) or "re:<regexp>"`},
-			{Name: "workflow", Field: "Workflow", Kind: vText, Doc: "Workflow name: alone, every check run of its latest run; with check, restricts matches to it"},
+			{Name: "workflow", Field: "Workflow", Kind: vText, Doc: "Workflow file (.github/workflows/ci.yml, or ci.yml) or its name: (one file must declare it): alone, every check run of its latest run; with check, only its check runs count"},
 			{Name: "dispatch", Field: "Dispatch", Kind: vBool, Doc: "A workflow gate with no run on the candidate dispatches the workflow there"},
 			{Name: "inputs", Field: "Inputs", Kind: vTextMap, Doc: "Inputs of the dispatched workflow (at most 25)"},
 			{Name: "tests", Field: "Tests", Kind: vObject, Doc: "Test evidence: named test files must run and pass in a job's log or JUnit reports", Keys: []spec{
-				{Name: "workflow", Field: "Workflow", Kind: vText, Required: true, Doc: "Workflow whose latest run holds the tests"},
+				{Name: "workflow", Field: "Workflow", Kind: vText, Required: true, Doc: "Workflow file (or a name: one file declares) whose latest run holds the tests"},
 				{Name: "job", Field: "Job", Kind: vText, Required: true, Doc: "Job that runs the tests"},
 				{Name: "step", Field: "Step", Kind: vText, Doc: "Step of the job whose log is read (default: the whole job log)"},
 				{Name: "files", Field: "Files", Kind: vTexts, Block: true, Required: true, What: "test file paths", Doc: "Test files that must run and pass"},

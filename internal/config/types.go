@@ -28,7 +28,8 @@ type Gate struct {
 	Name string
 	// Check matches check-run names and commit status contexts: exact, glob (*, ?), or "re:<regexp>".
 	Check string
-	// Workflow is a workflow name (its `name:`). For a check gate it restricts matches to
+	// Workflow is a workflow file (".github/workflows/ci.yml" or "ci.yml") or a name (its
+	// `name:`, which exactly one file must declare). For a check gate it restricts matches to
 	// check runs of that workflow; alone it makes a workflow gate.
 	Workflow string
 	// Dispatch lets a workflow gate dispatch the workflow on the candidate when it has no run there.

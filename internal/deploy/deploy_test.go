@@ -241,7 +241,7 @@ func TestDeployDispatch(t *testing.T) {
 			assert.True(t, *req.ProductionEnvironment)
 			assert.JSONEq(t, `{"release_action":1,"commit":"`+testSHA+`","tag":"v1.2.3-rc.1","run_url":"https://github.example/o/r/actions/runs/1"}`,
 				string(req.Payload))
-			id := f.deps[len(f.deps)-1].ID
+			id := f.Last().ID
 			require.Equal(t, []map[string]string{{"environment": "production", "ref": testTag, "deployment_id": fmt.Sprint(id)}}, f.dispatches)
 
 			assert.Equal(t, tc.wantStatuses, f.statusesOf(id))

@@ -234,12 +234,12 @@ func TestLastKnownGood(t *testing.T) {
 		if withGood {
 			// Two good records created at the same instant: the higher id wins.
 			twin := add(sha(100), true, ok)
-			good = f.addDeployment("production", sha(101), f.deps[len(f.deps)-1].CreatedAt, true)
+			good = f.addDeployment("production", sha(101), f.Last().CreatedAt, true)
 			f.addStatus(good, "success", "release-action: deployed and validated", "", envURL, at.Add(time.Minute))
 			require.Less(t, twin, good)
 		} else {
-			for i := range 30 {
-				f.sts[f.deps[i].ID][0].State = "failure"
+			for _, d := range f.Deployments()[:30] {
+				f.EditStatuses(d.ID, func(sts []github.DeploymentStatus) { sts[0].State = "failure" })
 			}
 		}
 		// Then 210 records nobody may roll back to, so the good one lies on page 3.
@@ -271,7 +271,7 @@ func TestLastKnownGood(t *testing.T) {
 		}
 		// Newest: the excluded commit, which succeeded.
 		add(testSHA, true, ok)
-		require.Greater(t, len(f.deps), 200)
+		require.Greater(t, len(f.Deployments()), 200)
 		return f, good
 	}
 
@@ -315,16 +315,9 @@ func TestLastKnownGood(t *testing.T) {
 
 func TestLastKnownGoodError(t *testing.T) {
 	f := newFake(t)
-	f.deps = append(f.deps, github.Deployment{ID: 1, SHA: otherSHA, Environment: "production"})
-	// A record the fake does not know statuses of is a loud failure; use a failing lister instead.
-	e := &erroringStatuses{fakeGH: f}
-	_, _, err := LastKnownGood(context.Background(), e, "production", testSHA)
+	f.AddDeployment(github.Deployment{ID: 1, SHA: otherSHA, Environment: "production"})
+	f.Fail("ListDeploymentStatuses", fmt.Errorf("GET /deployments/1/statuses: 502 Bad Gateway"))
+	_, _, err := LastKnownGood(context.Background(), f, "production", testSHA)
 	require.Error(t, err)
 	assert.True(t, strings.HasPrefix(err.Error(), "list statuses of deployment 1: "), err.Error())
-}
-
-type erroringStatuses struct{ *fakeGH }
-
-func (e *erroringStatuses) ListDeploymentStatuses(context.Context, int64) ([]github.DeploymentStatus, error) {
-	return nil, fmt.Errorf("GET /deployments/1/statuses: 502 Bad Gateway")
 }

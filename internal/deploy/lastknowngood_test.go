@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/agentme/release-action/internal/github"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -154,7 +155,9 @@ func TestLastKnownGoodVerdicts(t *testing.T) {
 				at = at.Add(time.Hour)
 				id := f.addDeployment(tc.env, sha(r.commit), at, r.by != "actions")
 				if r.by == "rollback" {
-					f.deps[len(f.deps)-1].Payload = json.RawMessage(`{"release_action":1,"rollback":true,"rollback_from":"` + testSHA + `"}`)
+					f.EditDeployment(id, func(d *github.Deployment) {
+						d.Payload = json.RawMessage(`{"release_action":1,"rollback":true,"rollback_from":"` + testSHA + `"}`)
+					})
 				}
 				for i, s := range r.sts {
 					f.addStatus(id, s.state, s.desc, "", "", at.Add(time.Duration(i+1)*time.Minute))

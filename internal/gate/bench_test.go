@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/agentme/release-action/internal/clock"
@@ -72,4 +73,47 @@ func decideOnce(b *testing.B, n int) (github.Cost, time.Duration) {
 	require.NoError(b, err)
 	require.Equal(b, gate.Pass, res.Verdict, res.Reason)
 	return client.Cost(), res.Finished.Sub(start.Add(last))
+}
+
+// waitUnchanged runs a gate that waits on a commit whose n check runs stay queued, for
+// d (virtual time), and returns what the client spent.
+func waitUnchanged(t testing.TB, n int, d time.Duration) github.Cost {
+	start := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	clk := clock.NewVirtual(start)
+	emu := ghemu.New(ghemu.Options{Clock: clk})
+	base := emu.Start()
+	defer emu.Close()
+	emu.AddCommit(benchSHA, "main")
+	emu.AddWorkflow("CI", ".github/workflows/ci.yml")
+	jobs := make([]ghemu.JobSpec, n)
+	for i := range jobs {
+		jobs[i] = ghemu.JobSpec{Name: fmt.Sprintf("job %04d", i), QueueFor: 10 * time.Hour, RunFor: time.Minute}
+	}
+	emu.AddRun("CI", benchSHA, "push", jobs...)
+	client, err := github.New(github.Repo{Owner: emu.Owner(), Name: emu.Repo()}, github.Options{
+		APIURL: base + "/api/v3", GraphQLURL: base + "/api/graphql", Clock: clk,
+	})
+	require.NoError(t, err)
+	res, err := gate.Run(context.Background(), client, gate.Options{
+		SHA:    benchSHA,
+		Gates:  []config.Gate{{Name: "CI", Workflow: ".github/workflows/ci.yml"}},
+		Policy: config.Policy{Timeout: config.Duration(d), AppearTimeout: config.Duration(5 * time.Minute)},
+		Clock:  clk,
+	})
+	require.NoError(t, err)
+	require.True(t, res.TimedOut)
+	return client.Cost()
+}
+
+// TestUnchangedMinuteCost: a minute of waiting on an unchanged commit costs at most 4
+// paid requests or points, whatever its size (304s are free).
+func TestUnchangedMinuteCost(t *testing.T) {
+	for _, n := range []int{10, 150} {
+		short, long := waitUnchanged(t, n, time.Minute), waitUnchanged(t, n, 2*time.Minute)
+		paid := func(c github.Cost) int { return c.Billed() + c.GraphQLPoints }
+		perMinute := float64(paid(long) - paid(short))
+		t.Logf("n=%d: %.1f paid per unchanged minute (%+v then %+v)", n, perMinute, short, long)
+		assert.LessOrEqual(t, perMinute, 4.0, "n=%d", n)
+		assert.Greater(t, long.NotModified, short.NotModified, "it kept polling")
+	}
 }

@@ -16,9 +16,8 @@ import (
 // A workflow gate with dispatch (Install Smoke, which never runs on push or pull
 // request) works like this:
 //
-//  1. After the first poll, if the workflow has no check runs on the commit, it is looked
-//     up (FindWorkflow; its `name:` then also matches check runs) and its runs on the
-//     commit listed (ListWorkflowRuns head_sha). A run found there (queued before its
+//  1. After the first poll, if the workflow file (resolved at the start, see
+//     workflows.go) has no check runs on the commit, its runs on the commit are listed (ListWorkflowRuns head_sha). A run found there (queued before its
 //     jobs appeared, or dispatched by an earlier attempt of this gate) is followed and
 //     nothing is dispatched.
 //  2. Otherwise it is dispatched (with Gate.Inputs) on a branch whose head is the commit
@@ -35,7 +34,7 @@ import (
 //     candidate fails the gate for good. Then the gate is a workflow gate restricted to
 //     that run. While the run has no check runs on the commit it is re-read at most once
 //     per runRecheck; finishing without any job fails the gate.
-//  5. A workflow FindWorkflow does not know, or a dispatch GitHub refuses with 422 (no
+//  5. A workflow file that does not exist (found at the start), or a dispatch GitHub refuses with 422 (no
 //     workflow_dispatch trigger, a disabled workflow, undeclared inputs), stops the gate
 //     with an ErrConfig naming the fix: no wait or retry can change it. Other failures
 //     (5xx, network, a 403 for a missing permission) are returned as they are.
@@ -95,31 +94,11 @@ func (r *runner) dispatchStep(ctx context.Context, g *gateState, v *view, now ti
 	if g.sticky != nil {
 		return false, nil
 	}
-	names := []string{g.cfg.Workflow}
-	if d.haveWF {
-		names = append(names, d.wf.Name)
-	}
 	switch {
 	case !d.looked:
-		if len(workflowRuns(v, names, 0)) > 0 {
+		if len(workflowRuns(v, g.wf, 0)) > 0 {
 			d.looked = true
 			return false, nil
-		}
-		if !d.haveWF {
-			wf, err := r.gh.FindWorkflow(ctx, g.cfg.Workflow)
-			if errors.Is(err, github.ErrNotFound) {
-				return false, &configError{err: err, msg: fmt.Sprintf(
-					"workflow %s named by gate %s does not exist in %s: check the gate's workflow name (the workflow's name: or its file name, such as install-smoke.yml)",
-					quote(g.cfg.Workflow), quote(g.cfg.Name), r.gh.Repo())}
-			}
-			if err != nil {
-				return false, fmt.Errorf("find workflow %s to dispatch it: %w", quote(g.cfg.Workflow), err)
-			}
-			d.wf, d.haveWF = wf, true
-			if len(workflowRuns(v, append(names, wf.Name), 0)) > 0 {
-				d.looked = true
-				return true, nil
-			}
 		}
 		runs, err := r.gh.ListWorkflowRuns(ctx, d.wf.ID, github.RunFilter{HeadSHA: r.sha})
 		if err != nil {
@@ -134,7 +113,7 @@ func (r *runner) dispatchStep(ctx context.Context, g *gateState, v *view, now ti
 		}
 		return true, r.dispatch(ctx, g)
 	case d.dispatched && d.runID == 0:
-		if cs := workflowRuns(v, names, 0); len(cs) > 0 {
+		if cs := workflowRuns(v, g.wf, 0); len(cs) > 0 {
 			// The workflow had no run on the commit before the dispatch, so a run whose
 			// jobs now show on the commit is the dispatched one (or as good: it ran the
 			// candidate); no listing needed.
@@ -156,7 +135,7 @@ func (r *runner) dispatchStep(ctx context.Context, g *gateState, v *view, now ti
 		d.discovered = true
 		r.say(fmt.Sprintf("%s: the dispatched run is run %d", g.cfg.Name, run.ID))
 		return true, r.follow(ctx, g, run.ID, now)
-	case d.runID != 0 && len(workflowRuns(v, names, d.runID)) == 0 && now.Sub(d.lastRunAt) >= runRecheck:
+	case d.runID != 0 && len(workflowRuns(v, g.wf, d.runID)) == 0 && now.Sub(d.lastRunAt) >= runRecheck:
 		run, err := r.gh.GetWorkflowRun(ctx, d.runID)
 		if err != nil {
 			return false, fmt.Errorf("read run %d: %w", d.runID, err)

@@ -46,9 +46,6 @@ func newSmokeWorld(t *testing.T) *smokeWorld {
 		}
 		return append(cs, smokeRuns(w.runID, "in_progress", "")...)
 	}
-	f.findWorkflow = func(name string) (github.Workflow, error) {
-		return github.Workflow{ID: 77, Name: "Install Smoke", Path: ".github/workflows/install-smoke.yml"}, nil
-	}
 	f.listRuns = func(id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
 		assert.Equal(t, int64(77), id)
 		assert.Equal(t, testSHA, fl.HeadSHA)
@@ -126,7 +123,7 @@ func TestDispatch(t *testing.T) {
 			w.listFrom = 1 << 30
 			w.appearAfter = 10 * time.Hour
 		}, verdict: Fail, ref: tempBranch, temp: true, dispatchN: 1,
-			reason: "no run of workflow 'Install Smoke' dispatched on " + tempBranch + " appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no run of workflow 'Install Smoke' (.github/workflows/install-smoke.yml) dispatched on " + tempBranch + " appeared within 5m0s (appearance grace): fail closed"},
 		{name: "without run details the run is found from its jobs on the commit", setup: func(w *smokeWorld) {
 			w.returnRunID = false
 			w.listFrom = 1 << 30
@@ -196,7 +193,6 @@ func TestDispatchFollowsAnExistingRun(t *testing.T) {
 		step{2 * time.Minute, smokeRuns(850, "in_progress", "")},
 		step{5 * time.Minute, smokeRuns(850, "completed", "success")},
 	)
-	f.findWorkflow = func(string) (github.Workflow, error) { return github.Workflow{ID: 77, Name: "Install Smoke"}, nil }
 	f.listRuns = func(id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
 		assert.Equal(t, github.RunFilter{HeadSHA: testSHA}, fl)
 		return []github.WorkflowRun{
@@ -301,8 +297,8 @@ func TestDispatchErrors(t *testing.T) {
 		want  string
 	}{
 		{"workflow not found", func(w *smokeWorld) {
-			w.f.findWorkflow = func(string) (github.Workflow, error) { return github.Workflow{}, boom }
-		}, "find workflow 'Install Smoke' to dispatch it"},
+			w.f.listWorkflows = func() ([]github.Workflow, error) { return nil, boom }
+		}, "list the workflows of o/r to find the files the gates name"},
 		{"dispatch refused", func(w *smokeWorld) {
 			w.f.dispatch = func(int64, string, map[string]string) (github.DispatchResult, error) {
 				return github.DispatchResult{}, boom

@@ -47,8 +47,12 @@ type outcome struct {
 	hasEvidence bool
 	// absent names what the gate looks for, when it has no evidence.
 	absent string
-	wait   waitKind
-	tests  *TestsDetail
+	// waitFor is reason without the appearance deadline, for sentences that name
+	// another deadline (one deadline per sentence).
+	waitFor string
+	wait    waitKind
+	tests   *TestsDetail
+	ignored []Ignored
 }
 
 type gateState struct {
@@ -56,6 +60,8 @@ type gateState struct {
 	kind  config.Kind
 	check matcher // check gates
 	job   matcher // tests gates
+	// wf is the workflow file the gate reads (nil for a check gate without workflow).
+	wf *wfRef
 	// started is when the appearance grace began: the start of the gate, or the dispatch.
 	started  time.Time
 	everSeen bool
@@ -81,13 +87,12 @@ type tempRef struct {
 }
 
 type runner struct {
-	gh      GitHub
-	o       Options
-	clk     clock.Clock
-	sha     string
-	timeout time.Duration
-	// contexts is the size of the last snapshot (it prices a re-read).
-	contexts int
+	gh       GitHub
+	o        Options
+	clk      clock.Clock
+	sha      string
+	timeout  time.Duration
+	poller   *poller
 	appear   time.Duration
 	minI     time.Duration
 	maxI     time.Duration
@@ -152,6 +157,7 @@ func newRunner(gh GitHub, o Options) (*runner, error) {
 		jobEv: map[string]*jobEvidence{}, junitEv: map[string]*junitEvidence{},
 		runReads: map[int64]runRead{},
 	}
+	r.poller = newPoller(gh, sha)
 	if r.clk == nil {
 		r.clk = clock.Real{}
 	}
@@ -304,11 +310,11 @@ func (r *runner) loop(ctx context.Context) error {
 	if err := r.findSelf(ctx); err != nil {
 		return err
 	}
-	if err := r.resolveWorkflowFiles(ctx); err != nil {
+	if err := r.resolveWorkflows(ctx); err != nil {
 		return err
 	}
-	interval := r.minI
 	for {
+		before := r.gh.Cost()
 		changed, err := r.poll(ctx)
 		if err != nil {
 			return err
@@ -321,16 +327,11 @@ func (r *runner) loop(ctx context.Context) error {
 			r.timeoutAll(now)
 			return nil
 		}
-		floor := r.costFloor()
-		if changed || r.acted {
-			interval = floor
-		} else {
-			interval = max(min(interval*3/2, r.maxI), floor)
-		}
-		d := min(interval, r.deadline.Sub(now))
+		d := min(r.interval(before, r.gh.Cost(), changed || r.acted), r.deadline.Sub(now))
 		if at, ok := r.nextAppearDeadline(); ok && at.After(now) {
 			d = min(d, at.Sub(now))
 		}
+
 		if now.Add(d).Sub(r.lastLine) >= maxSilent {
 			r.stillWaiting(now)
 		}
@@ -340,56 +341,28 @@ func (r *runner) loop(ctx context.Context) error {
 	}
 }
 
-// costFloor is the shortest interval after a change. A changed snapshot is re-read
-// with one GraphQL query per 100 contexts, so a commit with many check runs that keep
-// changing would spend GITHUB_TOKEN's 1,000 points an hour in minutes; the floor grows
-// with the number of pages (5s per 100 contexts by default) so a change costs about the
-// same points per minute whatever the commit's size. It never exceeds the progress
-// bound, so a line is still written at least once a minute.
-func (r *runner) costFloor() time.Duration {
-	pages := max(1, (r.contexts+99)/100)
-	return min(r.minI*time.Duration(pages), maxSilent)
+// interval paces the polls by what they cost, not by whether anything changed: a poll
+// that GitHub answered with 304s only is free, so the commit is read again after
+// MinInterval, and a change is seen within one interval whatever the commit's size. Paid
+// work (billed REST requests and GraphQL points, from the client's Cost) stretches the
+// wait: by paidPace per unit after a poll that saw a change (a big commit that keeps
+// changing still decides within seconds of its last change), and by idlePace per unit
+// after one that saw none (a server without ETags, a run re-read while its suite
+// completes), so a minute of waiting on an unchanged commit costs at most 60s/idlePace.
+// Never more than MaxInterval after a change, nor more than 55s (a progress line a minute).
+func (r *runner) interval(before, after github.Cost, changed bool) time.Duration {
+	paid := (after.Billed() - before.Billed()) + (after.GraphQLPoints - before.GraphQLPoints)
+	if changed {
+		return min(max(r.minI, time.Duration(paid)*paidPace), r.maxI)
+	}
+	return min(max(r.minI, time.Duration(paid)*idlePace), max(r.maxI, maxSilent))
 }
 
-// resolveWorkflowFiles lets a gate name its workflow by file ("security-gate.yml") as well
-// as by `name:`: check runs only carry the workflow's name, so a file is looked up once
-// and replaced by the name it declares.
-func (r *runner) resolveWorkflowFiles(ctx context.Context) error {
-	isFile := func(w string) bool { return strings.HasSuffix(w, ".yml") || strings.HasSuffix(w, ".yaml") }
-	names := map[string]string{}
-	resolve := func(w string) (string, error) {
-		if !isFile(w) {
-			return w, nil
-		}
-		if n, ok := names[w]; ok {
-			return n, nil
-		}
-		wf, err := r.gh.FindWorkflow(ctx, w)
-		if err != nil {
-			if errors.Is(err, github.ErrNotFound) {
-				return "", fmt.Errorf("%w: workflow file %s does not exist: check the gate's workflow", ErrConfig, quote(w))
-			}
-			return "", fmt.Errorf("look up workflow file %s: %w", quote(w), err)
-		}
-		names[w] = wf.Name
-		r.say(fmt.Sprintf("gate: workflow file %s is %s", quote(w), quote(wf.Name)))
-		return wf.Name, nil
-	}
-	for _, g := range r.gates {
-		var err error
-		if g.cfg.Workflow, err = resolve(g.cfg.Workflow); err != nil {
-			return err
-		}
-		if g.cfg.Tests != nil {
-			t := *g.cfg.Tests
-			if t.Workflow, err = resolve(t.Workflow); err != nil {
-				return err
-			}
-			g.cfg.Tests = &t
-		}
-	}
-	return nil
-}
+// The price of a paid request or point in waiting time (see interval).
+const (
+	paidPace = time.Second
+	idlePace = 15 * time.Second
+)
 
 // findSelf finds the gate's own job once: the in-progress job of Self.RunID running on
 // Self.RunnerName. When that finds nothing, not-completed check runs of Self.RunID named
@@ -429,19 +402,15 @@ func (r *runner) findSelf(ctx context.Context) error {
 }
 
 func (r *runner) poll(ctx context.Context) (bool, error) {
-	snap, err := r.gh.Snapshot(ctx, r.sha)
+	contexts, err := r.poller.poll(ctx, r.clk.Now())
 	if err != nil {
-		return false, fmt.Errorf("read the checks of commit %s: %w", r.sha, err)
-	}
-	if snap.SHA != "" && !strings.EqualFold(snap.SHA, r.sha) {
-		return false, fmt.Errorf("read the checks of commit %s: the answer is for commit %s", r.sha, clean(snap.SHA))
+		return false, err
 	}
 	now := r.clk.Now()
 	r.polls++
-	r.contexts = len(snap.Contexts)
 	r.acted = false
-	changed := r.observe(snap.Contexts, now)
-	v := r.makeView(snap.Contexts)
+	changed := r.observe(contexts, now)
+	v := r.makeView(contexts)
 	for _, g := range r.gates {
 		g.account(now)
 	}
@@ -517,7 +486,7 @@ func (r *runner) observe(cs []github.CheckContext, now time.Time) bool {
 // view is one snapshot with the gate's own job and ignored names removed.
 type view struct {
 	all []github.CheckContext
-	// latest holds the check-run ids that are the newest attempt of their (workflow, name).
+	// latest holds the check-run ids that are the newest attempt of their (workflow file, name).
 	latest map[int64]bool
 	// hidden are the check runs that are never evidence (the gate's own, ignored names):
 	// they still supersede older attempts of their name.
@@ -550,7 +519,8 @@ func (r *runner) makeView(cs []github.CheckContext) *view {
 	for _, c := range cs {
 		hide := r.hides(c)
 		if !isStatus(c) {
-			k := c.Workflow + "\x00" + c.Name
+			// The workflow file, not its display name: two files may share a name.
+			k := fmt.Sprintf("%d\x00%s\x00%s\x00%s", c.WorkflowID, c.WorkflowPath, c.Workflow, c.Name)
 			best[k] = max(best[k], c.ID)
 			if hide {
 				v.hidden = append(v.hidden, c)
@@ -630,6 +600,7 @@ func (r *runner) evaluate(ctx context.Context, g *gateState, v *view, now time.T
 				g.sticky = &s
 			default:
 				o.reason = fmt.Sprintf("a %s to appear (fails closed if none appears within %s)", o.absent, fmtDur(r.appear))
+				o.waitFor = fmt.Sprintf("a %s to appear", o.absent)
 				if o.state == "" {
 					o.state = fmt.Sprintf("waiting for a %s to appear", o.absent)
 				}
@@ -652,6 +623,7 @@ func (r *runner) evaluate(ctx context.Context, g *gateState, v *view, now time.T
 	if o.evidence == nil {
 		o.evidence = []Evidence{}
 	}
+	o.ignored = ignoredFor(g, v)
 	g.cur = o
 	return nil
 }
@@ -706,7 +678,8 @@ func (r *runner) decide(now time.Time) {
 	for _, g := range r.gates {
 		g.final = g.cur
 		if g.cur.verdict == Pending {
-			g.final.reason = "not decided: the gate stopped at the first failure (fail-fast) while waiting for " + g.cur.reason
+			// Not "waiting": nothing waits any more, and a dispatch gate dispatches nothing.
+			g.final.reason = "not evaluated: the gate stopped at the first failure"
 		}
 	}
 	if len(failed) == 0 {
@@ -731,7 +704,7 @@ func (r *runner) timeoutAll(now time.Time) {
 		switch g.cur.verdict {
 		case Pending:
 			g.final.verdict = Fail
-			g.final.reason = fmt.Sprintf("timed out after %s waiting for %s", fmtDur(r.timeout), g.cur.reason)
+			g.final.reason = fmt.Sprintf("timed out after %s waiting for %s", fmtDur(r.timeout), cmp.Or(g.cur.waitFor, g.cur.reason))
 			g.decidedAt = now
 			failed = append(failed, g)
 		case Fail:
@@ -800,7 +773,10 @@ func (r *runner) result() *Result {
 			WaitedAbsent:  config.Duration(g.waited[waitAbsent]),
 			WaitedQueued:  config.Duration(g.waited[waitQueued]),
 			WaitedRunning: config.Duration(g.waited[waitRunning]),
-			Evidence:      g.final.evidence, Tests: g.final.tests,
+			Evidence:      g.final.evidence, Tests: g.final.tests, Ignored: g.final.ignored,
+		}
+		if g.wf != nil {
+			gr.WorkflowFile = g.wf.Path
 		}
 		if gr.Evidence == nil {
 			gr.Evidence = []Evidence{}

@@ -13,13 +13,12 @@ import (
 // evalCheck: every context whose name matches must pass, after latest-wins. With a
 // workflow, only check runs of that workflow match (a status has no workflow).
 func (r *runner) evalCheck(g *gateState, v *view, now time.Time) outcome {
-	wf := g.cfg.Workflow
 	var cands, counted []github.CheckContext
 	for _, c := range v.all {
-		if wf != "" && (isStatus(c) || c.Workflow != wf) {
+		if !g.check.match(c.Name) {
 			continue
 		}
-		if !g.check.match(c.Name) {
+		if g.wf != nil && !g.wf.matches(c) {
 			continue
 		}
 		cands = append(cands, c)
@@ -28,8 +27,8 @@ func (r *runner) evalCheck(g *gateState, v *view, now time.Time) outcome {
 		}
 	}
 	absent := "check run or status " + g.check.describe()
-	if wf != "" {
-		absent = "check run " + g.check.describe() + " in workflow " + quote(wf)
+	if g.wf != nil {
+		absent = "check run " + g.check.describe() + " in workflow " + g.wf.label()
 	}
 	js := make([]judged, 0, len(counted))
 	for _, c := range counted {
@@ -44,11 +43,11 @@ func (r *runner) evalCheck(g *gateState, v *view, now time.Time) outcome {
 	return o
 }
 
-// workflowRuns returns the check runs of the named workflows, optionally of one run.
-func workflowRuns(v *view, names []string, runID int64) []github.CheckContext {
+// workflowRuns returns the check runs of one workflow file, optionally of one run.
+func workflowRuns(v *view, wf *wfRef, runID int64) []github.CheckContext {
 	var out []github.CheckContext
 	for _, c := range v.all {
-		if isStatus(c) || c.Workflow == "" || !slices.Contains(names, c.Workflow) {
+		if !wf.matches(c) {
 			continue
 		}
 		if runID != 0 && c.RunID != runID {
@@ -109,10 +108,14 @@ type runRead struct {
 	at  time.Time
 }
 
+// runReread bounds how often a run is read while its check suite completes: the read is
+// conditional (a free 304 until the run changes), and the verdict waits on it.
+const runReread = 5 * time.Second
+
 // workflowRun returns what GetWorkflowRun says of run id, asking at most once per
-// runRecheck (a dispatch gate's reads count too).
+// runReread (a dispatch gate's reads count too).
 func (r *runner) workflowRun(ctx context.Context, id int64, now time.Time) (github.WorkflowRun, error) {
-	if rr, ok := r.runReads[id]; ok && now.Sub(rr.at) < runRecheck {
+	if rr, ok := r.runReads[id]; ok && now.Sub(rr.at) < runReread {
 		return rr.run, nil
 	}
 	run, err := r.gh.GetWorkflowRun(ctx, id)
@@ -133,23 +136,19 @@ func allCompleted(cs []github.CheckContext) bool {
 // gate that follows a run looks only at that run.
 func (r *runner) evalWorkflow(ctx context.Context, g *gateState, v *view, now time.Time) (outcome, error) {
 	d := g.disp
-	names := []string{g.cfg.Workflow}
 	var follow int64
 	if d != nil {
-		if d.haveWF && d.wf.Name != "" && d.wf.Name != g.cfg.Workflow {
-			names = append(names, d.wf.Name)
-		}
 		follow = d.runID
 	}
-	all := workflowRuns(v, names, follow)
+	all := workflowRuns(v, g.wf, follow)
 	if len(all) == 0 {
 		switch {
 		case d != nil && follow != 0:
 			return r.followedWithoutJobs(g, now), nil
 		case d != nil && d.dispatched:
-			return outcome{verdict: Pending, absent: fmt.Sprintf("run of workflow %s dispatched on %s", quote(g.cfg.Workflow), d.ref)}, nil
+			return outcome{verdict: Pending, absent: fmt.Sprintf("run of workflow %s dispatched on %s", g.wf.label(), d.ref)}, nil
 		}
-		return outcome{verdict: Pending, absent: "run of workflow " + quote(g.cfg.Workflow) + " on the commit"}, nil
+		return outcome{verdict: Pending, absent: "run of workflow " + g.wf.label() + " on the commit"}, nil
 	}
 	runID := latestRunID(all)
 	var inRun []github.CheckContext

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -35,22 +34,26 @@ type fakeGH struct {
 	snap      func(now time.Time) []github.CheckContext
 	snapErrAt func(n int) error
 
-	findWorkflow func(name string) (github.Workflow, error)
-	listRuns     func(wfID int64, f github.RunFilter) ([]github.WorkflowRun, error)
-	getRun       func(id int64) (github.WorkflowRun, error)
-	branches     func() ([]string, error)
-	createRef    func(ref, sha string) error
-	deleteRef    func(ref string) error
-	dispatch     func(wfID int64, ref string, inputs map[string]string) (github.DispatchResult, error)
-	listJobs     func(runID int64) ([]github.Job, error)
-	jobLog       func(jobID int64) ([]byte, error)
-	listArts     func(runID int64) ([]github.Artifact, error)
-	download     func(id int64) ([]byte, error)
+	// listWorkflows answers ListWorkflows; nil answers fakeWorkflows.
+	listWorkflows func() ([]github.Workflow, error)
+	listRuns      func(wfID int64, f github.RunFilter) ([]github.WorkflowRun, error)
+	getRun        func(id int64) (github.WorkflowRun, error)
+	branches      func() ([]string, error)
+	createRef     func(ref, sha string) error
+	deleteRef     func(ref string) error
+	dispatch      func(wfID int64, ref string, inputs map[string]string) (github.DispatchResult, error)
+	listJobs      func(runID int64) ([]github.Job, error)
+	jobLog        func(jobID int64) ([]byte, error)
+	listArts      func(runID int64) ([]github.Artifact, error)
+	download      func(id int64) ([]byte, error)
 
-	calls    map[string]int
-	callLog  []string
-	last     []github.CheckContext
-	lastCtxs []context.Context
+	// cost is what Cost answers (the gate paces paid work by it).
+	cost        github.Cost
+	paidPerPoll int // billed REST requests each poll adds to cost
+	calls       map[string]int
+	callLog     []string
+	last        []github.CheckContext
+	lastCtxs    []context.Context
 }
 
 // recClock is a virtual clock that records every sleep.
@@ -81,31 +84,79 @@ func (f *fakeGH) unexpected(name string, args ...any) error {
 
 func (f *fakeGH) Repo() github.Repo { return github.Repo{Owner: "o", Name: "r"} }
 
-func (f *fakeGH) Snapshot(ctx context.Context, sha string) (github.Snapshot, error) {
+// CheckRunStates is one poll (recorded as "Snapshot"): what REST says of the check runs
+// the timeline shows now.
+func (f *fakeGH) CheckRunStates(ctx context.Context, sha string) ([]github.CheckContext, error) {
 	f.record(ctx, "Snapshot", sha)
 	if f.snap == nil {
-		return github.Snapshot{}, f.unexpected("Snapshot", sha)
+		return nil, f.unexpected("Snapshot", sha)
 	}
+	f.cost.REST += f.paidPerPoll
 	if f.snapErrAt != nil {
 		if err := f.snapErrAt(f.calls["Snapshot"]); err != nil {
-			return github.Snapshot{}, err
+			return nil, err
 		}
 	}
 	if sha != testSHA {
 		f.t.Errorf("Snapshot of %s, want %s", sha, testSHA)
 	}
-	cs := f.snap(f.clk.Now())
-	changed := f.calls["Snapshot"] == 1 || !reflect.DeepEqual(cs, f.last)
-	f.last = slices.Clone(cs)
-	return github.Snapshot{SHA: sha, Contexts: cs, Changed: changed}, nil
+	var out []github.CheckContext
+	for _, c := range f.snap(f.clk.Now()) {
+		if c.Kind == github.KindCheckRun {
+			out = append(out, github.CheckContext{Kind: c.Kind, ID: c.ID, Name: c.Name, Status: c.Status,
+				Conclusion: c.Conclusion, StartedAt: c.StartedAt, CompletedAt: c.CompletedAt, DetailsURL: c.DetailsURL, SuiteID: c.SuiteID})
+		}
+	}
+	return out, nil
 }
 
-func (f *fakeGH) FindWorkflow(ctx context.Context, name string) (github.Workflow, error) {
-	f.record(ctx, "FindWorkflow", name)
-	if f.findWorkflow == nil {
-		return github.Workflow{}, f.unexpected("FindWorkflow", name)
+func (f *fakeGH) StatusStates(ctx context.Context, sha string) ([]github.CheckContext, error) {
+	var out []github.CheckContext
+	for _, c := range f.snap(f.clk.Now()) {
+		if c.Kind == github.KindStatus {
+			out = append(out, c)
+		}
 	}
-	return f.findWorkflow(name)
+	return out, nil
+}
+
+func (f *fakeGH) Rollup(ctx context.Context, sha string) ([]github.CheckContext, error) {
+	f.record(ctx, "Rollup", sha)
+	cs := f.snap(f.clk.Now())
+	f.last = slices.Clone(cs)
+	return cs, nil
+}
+
+func (f *fakeGH) Cost() github.Cost { return f.cost }
+
+func (f *fakeGH) ListWorkflows(ctx context.Context) ([]github.Workflow, error) {
+	f.record(ctx, "ListWorkflows")
+	if f.listWorkflows == nil {
+		return fakeWorkflows(), nil
+	}
+	return f.listWorkflows()
+}
+
+// fakeWorkflows are the workflow files of the fake repository, one per name the tests use.
+func fakeWorkflows() []github.Workflow {
+	return []github.Workflow{
+		{ID: 1, Name: "CI", Path: ".github/workflows/ci.yml"},
+		{ID: 2, Name: "Security Gate", Path: ".github/workflows/security-gate.yml"},
+		{ID: 77, Name: "Install Smoke", Path: ".github/workflows/install-smoke.yml"},
+		{ID: 4, Name: "Release", Path: ".github/workflows/release.yml"},
+		{ID: 5, Name: "W", Path: ".github/workflows/w.yml"},
+		{ID: 6, Name: "Docs", Path: ".github/workflows/docs.yml"},
+	}
+}
+
+// fakeWorkflow is the file of fakeWorkflows with that name (an unknown name gets id 99).
+func fakeWorkflow(name string) github.Workflow {
+	for _, w := range fakeWorkflows() {
+		if w.Name == name {
+			return w
+		}
+	}
+	return github.Workflow{ID: 99, Name: name, Path: ".github/workflows/unknown.yml"}
 }
 
 func (f *fakeGH) ListWorkflowRuns(ctx context.Context, id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
@@ -218,7 +269,9 @@ func cr(id int64, name, wf string, run int64, status, concl string) github.Check
 		DetailsURL: fmt.Sprintf("https://github.example/o/r/actions/runs/%d/job/%d", run, id),
 	}
 	if wf != "" {
-		c.Workflow, c.RunID, c.RunNumber, c.Event = wf, run, int(run%1000), "push"
+		w := fakeWorkflow(wf)
+		c.Workflow, c.WorkflowID, c.WorkflowPath = wf, w.ID, w.Path
+		c.RunID, c.RunNumber, c.Event = run, int(run%1000), "push"
 		c.RunURL = fmt.Sprintf("https://github.example/o/r/actions/runs/%d", run)
 		c.SuiteID = run * 10
 		c.SuiteStatus = status
@@ -334,10 +387,17 @@ func jobLog(audit, inStep, after []string) []byte {
 	stamp := func(t time.Time, l string) {
 		fmt.Fprintf(&b, "%s %s\n", t.Format("2006-01-02T15:04:05.0000000Z"), l)
 	}
+	// Each step's output opens with its "##[group]Run" header, as the runner writes it.
+	stamp(stepStart.Add(-5*time.Second), "##[group]Run actions/checkout@v4")
+	stamp(stepStart.Add(-5*time.Second), "##[endgroup]")
+	stamp(stepStart.Add(-4*time.Second), "##[group]Run pnpm audit --prod")
+	stamp(stepStart.Add(-4*time.Second), "##[endgroup]")
 	for i, l := range audit {
 		stamp(stepStart.Add(-4*time.Second+time.Duration(i)*time.Millisecond), l)
 	}
 	stamp(stepStart.Add(100*time.Millisecond), "##[group]Run pnpm vitest run "+strings.Join(testFiles, " "))
+	stamp(stepStart.Add(100*time.Millisecond), "pnpm vitest run "+strings.Join(testFiles, " "))
+	stamp(stepStart.Add(100*time.Millisecond), "##[endgroup]")
 	for i, l := range inStep {
 		stamp(stepStart.Add(time.Second+time.Duration(i)*time.Millisecond), l)
 	}

@@ -4,8 +4,8 @@
 //
 // # Evidence
 //
-// Each poll reads one snapshot of the commit (GitHub.Snapshot: check runs and commit
-// status contexts). Never evidence: the gate's own job (the check run whose id is the job
+// Each poll reads one snapshot of the commit: check runs and commit status contexts,
+// each check run with the workflow file, run and check suite it belongs to (poller.go). Never evidence: the gate's own job (the check run whose id is the job
 // id of the in-progress job of Self.RunID running on Self.RunnerName, found once with
 // ListJobs; when that finds nothing, any not-completed check run of run Self.RunID named
 // Self.JobKey), Self.CheckRunIDs, check runs named like Self.CheckRunNames (the published
@@ -14,7 +14,7 @@
 //
 // # Latest attempt wins
 //
-// Check runs are reduced to the one with the highest id per (workflow, name): ids grow
+// Check runs are reduced to the one with the highest id per (workflow file, name): ids grow
 // with every attempt, so a re-run supersedes the attempt it repeats whatever either
 // concluded. Attempts that are never evidence still take part: the gate's own job in its
 // second attempt supersedes the failed first attempt, which therefore never counts.
@@ -58,12 +58,11 @@
 // fails closed, and that failure is final. Policy.Timeout, measured with Options.Clock,
 // fails every gate still pending ("timed out after 45m0s waiting for ...").
 //
-// Polling: one Snapshot per poll; the interval starts at MinInterval, grows by half when
-// the snapshot did not change, returns to MinInterval when it changed (or when the gate
-// just dispatched a workflow), stays at most MaxInterval (and at most 55s, so that a
-// progress line is written at least once a minute), and never sleeps past the overall
-// deadline or a gate's appearance deadline. Job lists, logs and artifacts are fetched once
-// per completed job and cached by id.
+// Polling: one snapshot per poll (see poller.go); polls are paced by what they cost
+// (see runner.interval): every MinInterval while GitHub answers 304s, longer after paid
+// work, never past the overall deadline or a gate's appearance deadline, and at most 55s
+// (a progress line is written at least once a minute). Job lists, logs and artifacts are
+// fetched once per completed job and cached by id.
 //
 // # Errors
 //
@@ -86,8 +85,12 @@ import (
 // GitHub is the part of the GitHub client the gate uses; *github.Client satisfies it.
 type GitHub interface {
 	Repo() github.Repo
-	Snapshot(ctx context.Context, sha string) (github.Snapshot, error)
-	FindWorkflow(ctx context.Context, nameOrFile string) (github.Workflow, error)
+	CheckRunStates(ctx context.Context, sha string) ([]github.CheckContext, error)
+	StatusStates(ctx context.Context, sha string) ([]github.CheckContext, error)
+	Rollup(ctx context.Context, sha string) ([]github.CheckContext, error)
+	// Cost is what the client spent so far; the gate paces what it pays for.
+	Cost() github.Cost
+	ListWorkflows(ctx context.Context) ([]github.Workflow, error)
 	ListWorkflowRuns(ctx context.Context, workflowID int64, f github.RunFilter) ([]github.WorkflowRun, error)
 	GetWorkflowRun(ctx context.Context, runID int64) (github.WorkflowRun, error)
 	BranchesWhereHead(ctx context.Context, sha string) ([]string, error)
@@ -141,7 +144,8 @@ type Options struct {
 	// Progress receives one line per state change of a gate and a "still waiting" line at
 	// least once a minute. Lines never contain newlines; untrusted names are cleaned.
 	Progress func(msg string)
-	// MinInterval and MaxInterval bound the adaptive polling interval (5s and 30s).
+	// MinInterval and MaxInterval bound the polling interval (5s and 30s): MinInterval
+	// while polls are free, up to MaxInterval after paid work that saw a change.
 	MinInterval, MaxInterval time.Duration
 	// TempRefPrefix names temporary dispatch branches: TempRefPrefix + sha[:12] + "-" +
 	// RunKey (default "release-action/dispatch-").

@@ -20,6 +20,9 @@ const (
 	FilePassed    = "passed"
 	FileFailed    = "failed"
 	FileDidNotRun = "did_not_run"
+	// FileSkipped: the file was reported, but every one of its tests was skipped; it
+	// proves nothing, so it fails the gate like a file that did not run.
+	FileSkipped = "skipped"
 )
 
 // FileOutcome is what one evidence source said about one test file path as the source
@@ -40,13 +43,16 @@ type FileOutcome struct {
 	Skipped  int  `json:"skipped"`
 }
 
-// Result is FileFailed, FilePassed or FileDidNotRun; a failure wins over any pass.
+// Result is FileFailed, FilePassed, FileSkipped or FileDidNotRun; a failure wins over
+// any pass. A file passes only when it ran at least one test and none failed.
 func (o *FileOutcome) Result() string {
 	switch {
 	case o.FailMark || o.Failed > 0:
 		return FileFailed
 	case o.PassMark:
 		return FilePassed
+	case o.SkipMark:
+		return FileSkipped
 	default:
 		return FileDidNotRun
 	}
@@ -190,16 +196,22 @@ const (
 
 var (
 	// vitest: " ✓ src/a.test.ts (24 tests) 113ms", " ❯ src/a.test.ts (9 tests | 1 failed)",
-	// " × src/a.test.ts", " ↓ src/a.test.ts (3 tests | 3 skipped)"; an optional "|project|".
-	vitestFileRe = regexp.MustCompile(`^\s*([✓√❯×✗↓])\s+(?:\|[^|\s]*\|\s+)?(\S+)(.*)$`)
+	// " × src/a.test.ts", " ↓ src/a.test.ts (3 tests | 3 skipped)"; with projects a badge
+	// comes first: "|unit|" without colour, " unit " on a coloured background (which is
+	// " unit " once the colours are stripped).
+	vitestFileRe = regexp.MustCompile(`^\s*([✓√❯×✗↓])\s+(.*)$`)
+	// The count that follows a file: "(24 tests)", "(9 tests | 1 failed)", "(1 test)".
+	vitestTailStartRe = regexp.MustCompile(`\s+\(\d+(?:\s+tests?)?(?:\s*\|[^()]*)?\)`)
 	// What may follow the path on a pass line: the test count (required), then optional
 	// duration and heap figures. A test-case line ("✓ name 3ms") has no count.
 	vitestPassTailRe = regexp.MustCompile(`^\s+\((\d+(?:\s+tests?)?(?:\s*\|[^()]*)?)\)(?:\s+\d+(?:\.\d+)?\s?(?:ms|s))?(?:\s+\d+(?:\.\d+)?\s?MB heap used)?\s*$`)
 	// A stack frame ("❯ src/a.test.ts:12:5") is not a file line.
 	lineColRe = regexp.MustCompile(`:\d+(?::\d+)?\)?$`)
-	failRe    = regexp.MustCompile(`^\s*FAIL\s+(?:\|[^|\s]*\|\s+)?(\S+)`)
-	// jest: " PASS  src/a.test.ts (5.2 s)".
-	jestPassRe   = regexp.MustCompile(`^\s*PASS\s+(\S+)(?:\s+\(\d+(?:\.\d+)?\s?m?s\))?\s*$`)
+	// "FAIL src/a.test.ts > suite > test" (vitest), " FAIL  src/a.test.ts" (jest), with an
+	// optional project badge before the path.
+	failRe = regexp.MustCompile(`^\s*FAIL\s+(.+?)(?:\s+>\s.*)?$`)
+	// jest: " PASS  src/a.test.ts (5.2 s)", with projects " PASS  unit  src/a.test.ts".
+	jestPassRe   = regexp.MustCompile(`^\s*PASS\s+(.+?)(?:\s+\(\d+(?:\.\d+)?\s?m?s\))?\s*$`)
 	vitestSumRe  = regexp.MustCompile(`^\s*Test Files\s+(.+?)\s*\((\d+)\)\s*$`)
 	jestSumRe    = regexp.MustCompile(`^\s*Test Suites:\s+(.+?)\s*$`)
 	countPartsRe = regexp.MustCompile(`(\d+)\s+(passed|failed|skipped|todo|total)`)
@@ -220,7 +232,11 @@ func ParseTestLog(lines []string, reporter string) TestReport {
 	for _, l := range lines {
 		if vitest {
 			if m := vitestFileRe.FindStringSubmatch(l); m != nil {
-				vitestLine(&rep, m[1], normPath(m[2]), m[3])
+				pre, tail := m[2], ""
+				if loc := vitestTailStartRe.FindStringIndex(pre); loc != nil {
+					pre, tail = pre[:loc[0]], pre[loc[0]:]
+				}
+				vitestLine(&rep, m[1], normPath(filePart(pre)), tail)
 				continue
 			}
 			if m := vitestSumRe.FindStringSubmatch(l); m != nil && rep.Summary == nil {
@@ -231,12 +247,17 @@ func ParseTestLog(lines []string, reporter string) TestReport {
 			}
 		}
 		if m := failRe.FindStringSubmatch(l); m != nil {
-			rep.file(normPath(m[1])).FailMark = true
+			if p := normPath(filePart(m[1])); p != "" {
+				rep.file(p).FailMark = true
+			}
 			continue
 		}
 		if jest {
 			if m := jestPassRe.FindStringSubmatch(l); m != nil {
-				rep.file(normPath(m[1])).PassMark = true
+				// Strict: "PASS [project] path [(time)]" and nothing else after the path.
+				if f := strings.Fields(m[1]); len(f) > 0 && fileFieldRe.MatchString(f[len(f)-1]) {
+					rep.file(normPath(f[len(f)-1])).PassMark = true
+				}
 				continue
 			}
 			if m := jestSumRe.FindStringSubmatch(l); m != nil && rep.Summary == nil {
@@ -247,6 +268,28 @@ func ParseTestLog(lines []string, reporter string) TestReport {
 	}
 	return rep
 }
+
+// filePart is the path in "[project badge] path [more]": the first field that looks like
+// a file (a name with an alphabetic extension, not a "(2.1 s)" timing), after a
+// "|project|" badge. A coloured badge loses its colours with the escapes and reads as a
+// bare project name (" unit  test/a.test.ts"), which has no extension. A line without
+// such a field names no file.
+func filePart(s string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "|") {
+		if i := strings.Index(s[1:], "|"); i >= 0 {
+			s = s[i+2:]
+		}
+	}
+	for _, f := range strings.Fields(s) {
+		if fileFieldRe.MatchString(f) {
+			return f
+		}
+	}
+	return ""
+}
+
+var fileFieldRe = regexp.MustCompile(`^[^(\[|]\S*\.[A-Za-z][A-Za-z0-9]*$`)
 
 func vitestLine(rep *TestReport, mark, p, tail string) {
 	if p == "" {

@@ -68,8 +68,8 @@ func TestParseTestLogVitest(t *testing.T) {
 	rep := ParseTestLog(lines, ReporterAuto)
 	want := map[string]string{
 		"src/a.test.ts": FilePassed, "src/b.test.ts": FilePassed, "src/c.test.ts": FileFailed,
-		"src/d.test.ts": FileFailed, "src/e.test.ts": FileFailed, "src/f.test.ts": FileDidNotRun,
-		"src/g.test.ts": FileDidNotRun, "src/h.test.ts": FilePassed, "src/i.test.ts": FilePassed,
+		"src/d.test.ts": FileFailed, "src/e.test.ts": FileFailed, "src/f.test.ts": FileSkipped,
+		"src/g.test.ts": FileSkipped, "src/h.test.ts": FilePassed, "src/i.test.ts": FilePassed,
 		"src/l.test.ts": FileFailed, "src/m.test.ts": FilePassed,
 	}
 	for p, w := range want {
@@ -141,7 +141,7 @@ func TestParseJUnit(t *testing.T) {
 	rep, err := ParseJUnit([]byte(xml))
 	require.NoError(t, err)
 	want := map[string]string{
-		"src/a.test.ts": FilePassed, "src/b.test.ts": FileFailed, "src/c.test.ts": FileDidNotRun,
+		"src/a.test.ts": FilePassed, "src/b.test.ts": FileFailed, "src/c.test.ts": FileSkipped,
 		"src/d.test.ts": FileFailed, "src/e.test.ts": FilePassed, "src/f.test.ts": FilePassed,
 	}
 	for p, w := range want {

@@ -10,8 +10,8 @@ import (
 )
 
 // The gate's verdicts are the shared vocabulary's (gate names them often; the short names
-// stay). Pending is only ever one gate's verdict: it was not decided when the whole gate
-// stopped (fail-fast).
+// stay). Pending is only ever one gate's verdict: it was not evaluated when the whole gate
+// stopped at the first failure (fail-fast).
 const (
 	Pass                  = vocab.Pass
 	Fail                  = vocab.Fail
@@ -51,6 +51,9 @@ type GateResult struct {
 	Reason string `json:"reason"`
 	// Link is the most useful page: the failing or pending check run, the workflow run.
 	Link string `json:"link,omitempty"`
+	// WorkflowFile is the workflow file the gate read (".github/workflows/ci.yml"); only
+	// runs of that file were evidence. Empty for a check gate that names no workflow.
+	WorkflowFile string `json:"workflow_file,omitempty"`
 	// Duration is from the start of the gate until this gate was decided (or until the
 	// end when it never was).
 	Duration config.Duration `json:"duration"`
@@ -63,7 +66,10 @@ type GateResult struct {
 	WaitedRunning config.Duration `json:"waited_running"`
 	// Evidence lists what was considered, superseded attempts included, sorted by
 	// workflow, name, run and check-run id (oldest attempt first).
-	Evidence []Evidence    `json:"evidence"`
+	Evidence []Evidence `json:"evidence"`
+	// Ignored lists check runs and statuses that carry the gate's name but were not
+	// evidence (another workflow file, another app, a status), with the reason.
+	Ignored  []Ignored     `json:"ignored,omitempty"`
 	Dispatch *DispatchInfo `json:"dispatch,omitempty"`
 	Tests    *TestsDetail  `json:"tests,omitempty"`
 }
@@ -146,7 +152,7 @@ type TestJob struct {
 // FileResult is the verdict on one configured test file.
 type FileResult struct {
 	File string `json:"file"`
-	// Result is "passed", "failed" or "did_not_run"; "pending" while the gate waits for
+	// Result is "passed", "failed", "skipped" (every test skipped: proves nothing) or "did_not_run"; "pending" while the gate waits for
 	// its jobs (a gate stopped by fail-fast or still waiting).
 	Result string `json:"result"`
 	// Source names where the result came from: "log", "junit" or "log+junit".

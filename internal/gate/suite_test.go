@@ -53,9 +53,9 @@ func TestWorkflowGateAsksTheRunWhenTheSuiteDisagrees(t *testing.T) {
 			verdict: Pass, reason: "run 200 of 'Security Gate' passed (1 job; the run completed success while its check suite is in_progress)",
 		},
 		{
-			name: "the run is still completing: asked again once a minute",
+			name: "the run is still completing: asked again while the verdict waits on it",
 			cs:   []github.CheckContext{suite(hard, "in_progress", "")}, run: runAt(150*time.Second, "success"),
-			verdict: Pass, at: 3 * time.Minute,
+			verdict: Pass, at: 2 * time.Minute,
 			reason: "run 200 of 'Security Gate' passed (1 job; the run completed success while its check suite is in_progress)",
 		},
 		{
@@ -134,7 +134,7 @@ func TestWorkflowGateAsksTheRunWhenTheSuiteDisagrees(t *testing.T) {
 				require.NotEmpty(t, reads)
 			}
 			for i := 1; i < len(reads); i++ {
-				assert.GreaterOrEqual(t, reads[i].Sub(reads[i-1]), time.Minute, "the run is read at most once a minute")
+				assert.GreaterOrEqual(t, reads[i].Sub(reads[i-1]), runReread, "the run is read at most once per runReread")
 			}
 			for _, e := range res.Gates[0].Evidence {
 				assert.NotEqual(t, int64(9001), e.CheckRunID, "the published check run is never evidence")
@@ -173,7 +173,7 @@ func TestTestsGateRunWithoutTheJob(t *testing.T) {
 		{name: "the run completed", run: runAt(0, "success"), verdict: Fail,
 			reason: "run 200 of 'Security Gate' completed without a job named 'hardening'"},
 		{name: "the run still runs", run: runAt(time.Hour, "success"), verdict: Fail,
-			reason: "no job named 'hardening' in workflow 'Security Gate' appeared within 5m0s (appearance grace): fail closed"},
+			reason: "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m0s (appearance grace): fail closed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,7 +188,7 @@ func TestTestsGateRunWithoutTheJob(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.verdict, res.Verdict)
 			assert.Equal(t, tc.reason, res.Gates[0].Reason)
-			assert.LessOrEqual(t, f.calls["GetWorkflowRun"], 6, "at most once a minute")
+			assert.LessOrEqual(t, f.calls["GetWorkflowRun"], int(5*time.Minute/runReread)+1, "at most once per runReread")
 		})
 	}
 }
@@ -267,15 +267,15 @@ func TestDispatchConfigErrors(t *testing.T) {
 	}
 	cases := []struct {
 		name        string
-		find        error
+		find        []github.Workflow
 		dispatch    error
 		config      bool
 		want        string
 		wantDeleted bool
 	}{
 		{name: "the workflow does not exist",
-			find:   errors.Join(errors.New(`find workflow "Install Smoke" in o/r: no workflow has that name or file`), github.ErrNotFound),
-			config: true, want: "workflow 'Install Smoke' named by gate 'Install Smoke' does not exist in o/r: check the gate's workflow name"},
+			find:   []github.Workflow{fakeWorkflow("CI")},
+			config: true, want: "gate 'Install Smoke': no workflow file in the repository declares name: 'Install Smoke'; name the workflow by its file instead"},
 		{name: "no workflow_dispatch trigger", dispatch: refused("Workflow does not have 'workflow_dispatch' trigger"), config: true, wantDeleted: true,
 			want: "'Install Smoke' has no workflow_dispatch trigger, so gate 'Install Smoke' cannot dispatch it: add `on: workflow_dispatch` to .github/workflows/install-smoke.yml, or drop dispatch: true from the gate (GitHub answered 422: Workflow does not have 'workflow_dispatch' trigger)"},
 		{name: "a disabled workflow", dispatch: refused("Cannot trigger a 'workflow_dispatch' on a disabled workflow"), config: true, wantDeleted: true,
@@ -293,7 +293,7 @@ func TestDispatchConfigErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newSmokeWorld(t)
 			if tc.find != nil {
-				w.f.findWorkflow = func(string) (github.Workflow, error) { return github.Workflow{}, tc.find }
+				w.f.listWorkflows = func() ([]github.Workflow, error) { return tc.find, nil }
 				w.f.listRuns, w.f.dispatch, w.f.getRun, w.f.branches, w.f.createRef, w.f.deleteRef = nil, nil, nil, nil, nil, nil
 			}
 			if tc.dispatch != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -25,12 +26,15 @@ import (
 //     missing step fails the gate. The job's own conclusion is not judged here (a
 //     workflow gate does that).
 //   - The log is read when Tests.Step is set or no JUnit artifact is configured. Only
-//     lines stamped inside the step's [started-1s, completed+1s] are read, so another
-//     step cannot print the pass line; without a step (or step times) the whole log.
+//     the step's own output is read, found by the log's structure (steplog.go), so
+//     another step cannot print the pass line; without a step the whole log. The other
+//     steps' output is parsed too, only to say where a missing file ran instead.
 //   - With Tests.JUnitArtifact, the newest unexpired artifact of that name in the run is
 //     downloaded once all jobs completed, and every *.xml in it is read.
 //   - Per configured file: failed if any source reports it failed; passed if at least one
-//     source reports it passed; else it did not run (absent, or all its tests skipped).
+//     source reports it passed (it ran a test, none failed); skipped if a source reports
+//     it with every test skipped (it proves nothing and fails the gate); else it did not
+//     run.
 //     Any failed file or step fails the gate at once, even while other matrix jobs run;
 //     a file that did not run fails it once every job completed.
 //   - A log GitHub no longer has (410 Gone: past the retention period) fails the gate:
@@ -46,6 +50,11 @@ type jobEvidence struct {
 	rep     TestReport
 	window  string
 	note    string
+	// logNote says why the step's output could not be read as it should (structure).
+	logNote string
+	// other is what the other steps of the job reported, by step name, so that a file
+	// that ran elsewhere is reported as such.
+	other map[string]TestReport
 }
 
 type junitEvidence struct {
@@ -62,8 +71,8 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	for _, f := range tg.Files {
 		detail.Files = append(detail.Files, FileResult{File: f, Result: filePending})
 	}
-	absent := fmt.Sprintf("job %s in workflow %s", g.job.describe(), quote(tg.Workflow))
-	all := workflowRuns(v, []string{tg.Workflow}, 0)
+	absent := fmt.Sprintf("job %s in workflow %s", g.job.describe(), g.wf.label())
+	all := workflowRuns(v, g.wf, 0)
 	if len(all) == 0 {
 		return outcome{verdict: Pending, absent: absent, tests: detail}, nil
 	}
@@ -102,6 +111,7 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 
 	o := outcome{hasEvidence: true, tests: detail, link: jobs[0].DetailsURL}
 	useLog := tg.Step != "" || tg.JUnitArtifact == ""
+	elsewhere := map[string][]string{} // file -> other steps of the job whose output names it
 	var (
 		pend      []judged
 		stepFails []string
@@ -154,6 +164,17 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 		}
 		if useLog {
 			logRep.merge(je.rep)
+			if je.logNote != "" && je.stepFound && je.step.Conclusion != "skipped" {
+				detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d): %s", quote(c.Name), c.ID, je.logNote))
+			}
+			for _, name := range slices.Sorted(maps.Keys(je.other)) {
+				rep := je.other[name]
+				for _, f := range tg.Files {
+					if len(rep.Matching(f)) > 0 && !slices.Contains(elsewhere[f], name) {
+						elsewhere[f] = append(elsewhere[f], name)
+					}
+				}
+			}
 		}
 		if tg.Step == "" && c.Conclusion != "success" {
 			detail.Notes = append(detail.Notes, fmt.Sprintf("job %s (job %d) concluded %s", quote(c.Name), c.ID, quote(c.Conclusion)))
@@ -182,7 +203,7 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 	allDone := len(pend) == 0
 	detail.Files = combineFiles(tg.Files, logPtr, junit, allDone)
 
-	var failed, missing, passed []string
+	var failed, missing, passed, ranElsewhere, skipped []string
 	var sources []string
 	for _, f := range detail.Files {
 		switch f.Result {
@@ -190,6 +211,15 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			failed = append(failed, clean(f.File))
 		case FileDidNotRun:
 			missing = append(missing, clean(f.File))
+			if steps := elsewhere[f.File]; len(steps) > 0 && tg.Step != "" {
+				qs := make([]string, len(steps))
+				for i, s := range steps {
+					qs[i] = quote(s)
+				}
+				ranElsewhere = append(ranElsewhere, fmt.Sprintf("%s ran in step %s, not in %s", clean(f.File), strings.Join(qs, " and "), quote(tg.Step)))
+			}
+		case FileSkipped:
+			skipped = append(skipped, clean(f.File))
 		case FilePassed:
 			passed = append(passed, f.File)
 			for s := range strings.SplitSeq(f.Source, "+") {
@@ -208,14 +238,24 @@ func (r *runner) evalTests(ctx context.Context, g *gateState, v *view, now time.
 			parts = append(parts, fmt.Sprintf("%d of %d test files failed: %s", len(failed), n, strings.Join(failed, ", ")))
 		}
 		if allDone && len(missing) > 0 {
-			parts = append(parts, didNotRun(missing, n))
+			parts = append(parts, didNotRunHere(missing, ranElsewhere, n))
+		}
+		if allDone && len(skipped) > 0 {
+			parts = append(parts, skippedFiles(skipped))
 		}
 		o.verdict, o.reason = Fail, strings.Join(parts, "; ")
 	case len(pend) > 0:
 		agg := aggregate(pend, "job")
 		o.verdict, o.reason, o.state, o.wait = Pending, agg.reason, agg.state, agg.wait
-	case len(missing) > 0:
-		o.verdict, o.reason = Fail, didNotRun(missing, n)
+	case len(missing) > 0 || len(skipped) > 0:
+		var parts []string
+		if len(missing) > 0 {
+			parts = append(parts, didNotRunHere(missing, ranElsewhere, n))
+		}
+		if len(skipped) > 0 {
+			parts = append(parts, skippedFiles(skipped))
+		}
+		o.verdict, o.reason = Fail, strings.Join(parts, "; ")
 		if len(detail.Notes) > 0 {
 			o.reason += " (" + listUpTo(detail.Notes, 2) + ")"
 		}
@@ -232,6 +272,26 @@ func didNotRun(missing []string, n int) string {
 		return missing[0] + " did not run"
 	}
 	return fmt.Sprintf("%d of %d test files did not run: %s", len(missing), n, strings.Join(missing, ", "))
+}
+
+// skippedFiles says that files whose tests were all skipped prove nothing.
+func skippedFiles(files []string) string {
+	if len(files) == 1 {
+		return files[0] + " was skipped (all its tests were skipped, so it proves nothing)"
+	}
+	return strings.Join(files, ", ") + " were skipped (all their tests were skipped, so they prove nothing)"
+}
+
+// didNotRunHere adds, for files found in the output of another step, where they ran.
+func didNotRunHere(missing, elsewhere []string, n int) string {
+	if len(missing) == 1 && len(elsewhere) == 1 {
+		return elsewhere[0]
+	}
+	s := didNotRun(missing, n)
+	if len(elsewhere) > 0 {
+		s += " (" + strings.Join(elsewhere, "; ") + ")"
+	}
+	return s
 }
 
 // combineFiles decides each configured file from the sources (nil = not used). Until
@@ -257,17 +317,20 @@ func combineFiles(files []string, logRep, junit *TestReport, allDone bool) []Fil
 				fs.Skipped += o.Skipped
 				any.PassMark = any.PassMark || o.PassMark
 				any.FailMark = any.FailMark || o.FailMark || o.Failed > 0
+				any.SkipMark = any.SkipMark || o.SkipMark
 			}
 			fs.Result = any.Result()
 			fr.Sources = append(fr.Sources, fs)
 		}
-		var failedIn, passedIn []string
+		var failedIn, passedIn, skippedIn []string
 		for _, s := range fr.Sources {
 			switch s.Result {
 			case FileFailed:
 				failedIn = append(failedIn, s.Source)
 			case FilePassed:
 				passedIn = append(passedIn, s.Source)
+			case FileSkipped:
+				skippedIn = append(skippedIn, s.Source)
 			}
 		}
 		switch {
@@ -277,6 +340,8 @@ func combineFiles(files []string, logRep, junit *TestReport, allDone bool) []Fil
 			fr.Result = filePending
 		case len(passedIn) > 0:
 			fr.Result, fr.Source = FilePassed, strings.Join(passedIn, "+")
+		case len(skippedIn) > 0:
+			fr.Result, fr.Source = FileSkipped, strings.Join(skippedIn, "+")
 		default:
 			fr.Result = FileDidNotRun
 		}
@@ -344,13 +409,21 @@ func (r *runner) jobEvidence(ctx context.Context, runID int64, c github.CheckCon
 			log = b
 			r.logs[c.ID] = b
 		}
-		var from, to time.Time
 		je.window = "whole log"
-		if je.stepFound && !je.step.StartedAt.IsZero() && !je.step.CompletedAt.IsZero() {
-			from, to = je.step.StartedAt, je.step.CompletedAt
+		lines := LogLines(log, time.Time{}, time.Time{})
+		if tg.Step != "" {
+			sl := stepLines(log, job.Steps, tg.Step)
 			je.window = "step"
+			lines = sl.lines
+			if !sl.found {
+				je.window = "none"
+				je.logNote = sl.why
+			} else if sl.dropped > 0 {
+				je.logNote = fmt.Sprintf("%s in the output of step %s stamped outside the step's time (from the jobs API) not read", plural(sl.dropped, "line"), quote(tg.Step))
+			}
+			je.other = otherSteps(log, job.Steps, tg.Step, tg.Reporter)
 		}
-		je.rep = ParseTestLog(LogLines(log, from, to), tg.Reporter)
+		je.rep = ParseTestLog(lines, tg.Reporter)
 		je.logRead = true
 	}
 	je.ready = true

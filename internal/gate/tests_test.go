@@ -105,12 +105,13 @@ func TestTestsGate(t *testing.T) {
 			audit:   []string{" ✓ src/gateway/server-http.bootstrap.test.ts (9 tests) 41ms"},
 			inStep:  greenVitest[:5],
 			after:   []string{" ✓ src/gateway/server-http.bootstrap.test.ts (9 tests) 41ms"},
-			verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts did not run"},
-		{name: "a file whose tests were all skipped did not run", inStep: []string{
+			verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts ran in step 'Security audit (deep)', not in 'Security regression tests' (job 'hardening' (job 501): 2 lines in the output of step 'Security regression tests' stamped outside the step's time (from the jobs API) not read)",
+			notes: []string{"job 'hardening' (job 501): 2 lines in the output of step 'Security regression tests' stamped outside the step's time (from the jobs API) not read"}},
+		{name: "a file whose tests were all skipped is skipped, which proves nothing", inStep: []string{
 			" ✓ src/gateway/auth.test.ts (24 tests) 113ms",
 			" ✓ src/gateway/tools-invoke-http.test.ts (12 tests) 56ms",
 			" ↓ src/gateway/server-http.bootstrap.test.ts (9 tests | 9 skipped)",
-		}, verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts did not run"},
+		}, verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts was skipped (all its tests were skipped, so it proves nothing)"},
 		{name: "a substring of a path is not the file", inStep: []string{
 			" ✓ src/gateway/auth.test.ts (24 tests) 113ms",
 			" ✓ src/gateway/tools-invoke-http.test.ts (12 tests) 56ms",
@@ -128,7 +129,7 @@ func TestTestsGate(t *testing.T) {
 			"   ✓ src/gateway/server-http.bootstrap.test.ts 3ms",
 		}, verdict: Fail, reason: "src/gateway/server-http.bootstrap.test.ts did not run"},
 		{name: "the step was skipped", jobs: withStep("skipped"), inStep: greenVitest, verdict: Fail,
-			reason: "step 'Security regression tests' of job 'hardening' was skipped"},
+			reason: "step 'Security regression tests' of job 'hardening' was skipped; 3 of 3 test files did not run: src/gateway/auth.test.ts, src/gateway/tools-invoke-http.test.ts, src/gateway/server-http.bootstrap.test.ts"},
 		{name: "the step is missing", jobs: []github.Job{{ID: 501, RunID: 200, Name: "hardening", Status: "completed", Conclusion: "success",
 			Steps: []github.Step{{Name: "Checkout", Status: "completed", Conclusion: "success"}}}},
 			verdict: Fail, reason: "step 'Security regression tests' not found in job 'hardening' (job 501); 3 of 3 test files did not run: src/gateway/auth.test.ts, src/gateway/tools-invoke-http.test.ts, src/gateway/server-http.bootstrap.test.ts"},
@@ -255,7 +256,7 @@ func TestTestsGateWaitsForTheJob(t *testing.T) {
 	assert.Equal(t, 2*time.Minute, g.WaitedQueued.D().Truncate(time.Minute))
 	assert.Equal(t, 3*time.Minute, g.WaitedRunning.D().Truncate(time.Minute))
 	out := msgs(*lines)
-	assert.Contains(t, out, "waiting for a job named 'hardening' in workflow 'Security Gate' to appear")
+	assert.Contains(t, out, "waiting for a job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) to appear")
 	assert.Contains(t, out, "'hardening' queued (run 200)")
 	assert.Contains(t, out, "'hardening' in_progress (run 200)")
 }
@@ -267,7 +268,7 @@ func TestTestsGateNeverAppears(t *testing.T) {
 	res, err := Run(context.Background(), f, o)
 	require.NoError(t, err)
 	assert.Equal(t, Fail, res.Verdict)
-	assert.Equal(t, "no job named 'hardening' in workflow 'Security Gate' appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
+	assert.Equal(t, "no job named 'hardening' in workflow 'Security Gate' (.github/workflows/security-gate.yml) appeared within 5m0s (appearance grace): fail closed", res.Gates[0].Reason)
 }
 
 // Evidence is fetched once per completed job, however many polls read it.

@@ -678,7 +678,11 @@ func dispatchWorkflow(c *rc) reply {
 		ReturnRunDetails: details, At: c.now}
 
 	var jobs []JobSpec
-	if fn := c.w.dispatchFns[wf.name]; fn != nil {
+	fn := c.w.dispatchFns[wf.path]
+	if fn == nil {
+		fn = c.w.dispatchFns[wf.name]
+	}
+	if fn != nil {
 		// The handler may call back into the Server: run it without the lock.
 		c.s.mu.Unlock()
 		func() {

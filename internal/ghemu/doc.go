@@ -54,6 +54,10 @@
 //     in_progress -> completed as Options.Clock moves: nothing is stored about the
 //     present, everything is computed from creation times and JobSpecs. A job's check
 //     run id equals its job id; each workflow run is one check suite.
+//   - A workflow is its file: two files may declare the same name (AddWorkflow with two
+//     paths), and the methods that take a workflow accept its path to tell them apart.
+//     Runs say which file ran: REST path and workflow_id, GraphQL workflow.databaseId
+//     and file.path.
 //   - GraphQL documents are parsed and validated with gqlparser against schema.graphql,
 //     a verbatim subset of GitHub's public schema (a test compares it with
 //     testdata/github-schema.graphql), then executed over the same state: variables,

@@ -562,6 +562,18 @@ func init() {
 			},
 			"checkSuite": func(e *exec, s any, _ map[string]any) (any, error) { return s.(*runState).suite, nil },
 			"workflow":   func(e *exec, s any, _ map[string]any) (any, error) { return s.(*runState).wf, nil },
+			"file":       func(e *exec, s any, _ map[string]any) (any, error) { return runFile{s.(*runState)}, nil },
+		},
+		"WorkflowRunFile": {
+			"id":   func(e *exec, s any, _ map[string]any) (any, error) { return nodeID("WFRF", s.(runFile).run.id), nil },
+			"path": func(e *exec, s any, _ map[string]any) (any, error) { return s.(runFile).run.wf.path, nil },
+			"run":  func(e *exec, s any, _ map[string]any) (any, error) { return s.(runFile).run, nil },
+			"url": func(e *exec, s any, _ map[string]any) (any, error) {
+				return e.c.u.html + "/actions/runs/" + formatID(s.(runFile).run.id) + "/workflow", nil
+			},
+			"resourcePath": func(e *exec, s any, _ map[string]any) (any, error) {
+				return e.repoPath() + "/actions/runs/" + formatID(s.(runFile).run.id) + "/workflow", nil
+			},
 		},
 		"Workflow": {
 			"id":         func(e *exec, s any, _ map[string]any) (any, error) { return nodeID("W", s.(*workflowState).id), nil },
@@ -579,6 +591,9 @@ func init() {
 		},
 	}
 }
+
+// runFile is the workflow file a run executed (WorkflowRunFile).
+type runFile struct{ run *runState }
 
 var stateCountFields = map[string]resolveFn{
 	"state": func(e *exec, s any, _ map[string]any) (any, error) { return s.(stateCount).state, nil },

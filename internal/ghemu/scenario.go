@@ -182,13 +182,24 @@ func (s *Server) AddTag(name, sha string) {
 	w.refs["refs/tags/"+name] = sha
 }
 
-// AddWorkflow defines a workflow (path like ".github/workflows/ci.yml"); it can be
-// dispatched and accepts any inputs unless ConfigureWorkflow says otherwise. Adding an
-// existing name returns the existing workflow.
+// AddWorkflow defines a workflow file (path like ".github/workflows/ci.yml") declaring
+// `name:`; it can be dispatched and accepts any inputs unless ConfigureWorkflow says
+// otherwise. A workflow is its file: adding an existing path returns the existing
+// workflow, and two paths may declare the same name (a copied file never renamed); the
+// other methods then take the path to tell them apart. An empty path adds the name
+// once, at a path derived from it.
 func (s *Server) AddWorkflow(name, path string) *Workflow {
 	w, now, unlock := s.lock()
 	defer unlock()
-	wf := w.workflowByName(name)
+	var wf *workflowState
+	for _, x := range w.workflows {
+		if (path != "" && x.path == path) || (path == "" && x.name == name) {
+			wf = x
+		}
+	}
+	if path == "" {
+		path = ".github/workflows/" + strings.ToLower(strings.ReplaceAll(name, " ", "-")) + ".yml"
+	}
 	if wf == nil {
 		wf = &workflowState{id: w.newID(idWorkflow), name: name, path: path, createdAt: now.Truncate(time.Second)}
 		w.workflows = append(w.workflows, wf)
@@ -199,6 +210,8 @@ func (s *Server) AddWorkflow(name, path string) *Workflow {
 // ConfigureWorkflow sets what a dispatch of the workflow accepts: dispatchable=false
 // answers 422 "Workflow does not have 'workflow_dispatch' trigger"; inputs, when
 // given, are the declared inputs (unknown ones and missing required ones answer 422).
+//
+// name is the workflow's name or its file path (see AddWorkflow).
 func (s *Server) ConfigureWorkflow(name string, dispatchable bool, inputs ...WorkflowInput) {
 	w, _, unlock := s.lock()
 	defer unlock()
@@ -223,8 +236,9 @@ func (s *Server) OnDispatch(workflowName string, fn func(d Dispatch) []JobSpec) 
 
 // AddRun creates a workflow run (and its check suite) on sha now, with the given jobs
 // (none: one successful job named after the workflow). event defaults to "push";
-// head_branch is a branch whose head is sha (main preferred), if any. The workflow is
-// created if unknown, with a path derived from its name.
+// head_branch is a branch whose head is sha (main preferred), if any. workflowName is
+// the workflow's file path or its name (see AddWorkflow); an unknown name creates the
+// workflow, with a path derived from it.
 func (s *Server) AddRun(workflowName, sha, event string, jobs ...JobSpec) *Run {
 	mustSHA(sha)
 	if event == "" {

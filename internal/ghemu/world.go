@@ -604,7 +604,15 @@ func (w *world) peel(sha string) (string, bool) {
 	return "", false
 }
 
+// workflowByName finds a workflow by its file path (".github/workflows/ci.yml") or, when
+// no file has that path, by its name (the first workflow with that name: several files may
+// declare the same name, so scenarios with such twins name them by path).
 func (w *world) workflowByName(name string) *workflowState {
+	for _, wf := range w.workflows {
+		if wf.path == name {
+			return wf
+		}
+	}
 	for _, wf := range w.workflows {
 		if wf.name == name {
 			return wf

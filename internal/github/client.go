@@ -95,18 +95,6 @@ type Client struct {
 	mu    sync.Mutex
 	cost  Cost
 	rates RateLimits
-
-	// snapMu serialises Snapshot calls so the ETag cache and the stored snapshots move together.
-	snapMu sync.Mutex
-	snaps  map[string][]CheckContext
-	// snapFP is the REST fingerprint a kept snapshot was read with; lastFP the last one
-	// seen per commit (it restarts the re-ask count when REST changes).
-	snapFP map[string]string
-	lastFP map[string]string
-	order  []string
-	// reasks counts, per commit, the consecutive polls that asked GraphQL again only
-	// because the previous answer looked behind REST (bounded by maxReasks).
-	reasks map[string]int
 }
 
 // New returns a client bound to repo.
@@ -159,10 +147,6 @@ func New(repo Repo, opts Options) (*Client, error) {
 			}
 			return rand.N(max)
 		},
-		snaps:  map[string][]CheckContext{},
-		reasks: map[string]int{},
-		snapFP: map[string]string{},
-		lastFP: map[string]string{},
 	}
 	if c.maxAttempts <= 0 {
 		c.maxAttempts = DefaultMaxAttempts

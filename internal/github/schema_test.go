@@ -66,7 +66,11 @@ func TestGraphQLDocumentsMatchGitHubSchema(t *testing.T) {
 	s := newSnapServer(f, testSHA)
 	s.set(manyRuns(150), []fakeStatus{{"ci/x", "success"}}) // two pages: a null and a set cursor
 	c, _ := f.client()
-	_, err = c.Snapshot(context.Background(), testSHA)
+	_, err = c.Rollup(context.Background(), testSHA)
+	require.NoError(t, err)
+	_, err = c.CheckRunStates(context.Background(), testSHA)
+	require.NoError(t, err)
+	_, err = c.StatusStates(context.Background(), testSHA)
 	require.NoError(t, err)
 
 	sent := f.graphQLSent()

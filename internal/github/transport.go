@@ -63,54 +63,76 @@ type transport struct {
 	userAgent string
 }
 
-// RoundTrip implements http.RoundTripper.
-func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
-	c := t.c
-	ctx := req.Context()
-	kind := c.classify(req.URL)
-	path := c.relPath(req.URL)
+// outgoing is one request as the transport sends it, attempt after attempt.
+type outgoing struct {
+	kind reqKind
+	path string // relative to the API base, for messages
+	body []byte
+	hdr  http.Header
+	// key and entry: the cache slot of a conditional GET (key "" when not cached).
+	key        string
+	entry      *cacheEntry
+	idempotent bool
+	timeout    time.Duration
+}
 
-	var body []byte
+// prepare reads the body once (it is re-sent on every attempt), sets the token for API
+// hosts only and, for a cached REST GET, the If-None-Match that makes an unchanged answer
+// free.
+func (t *transport) prepare(req *http.Request) (*outgoing, error) {
+	c := t.c
+	o := &outgoing{kind: c.classify(req.URL), path: c.relPath(req.URL)}
 	if req.Body != nil && req.Body != http.NoBody {
 		b, err := io.ReadAll(req.Body)
 		req.Body.Close()
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: read request body: %w", req.Method, path, err)
+			return nil, fmt.Errorf("%s %s: read request body: %w", req.Method, o.path, err)
 		}
-		body = b
+		o.body = b
 	}
 
-	hdr := req.Header.Clone()
-	if hdr == nil {
-		hdr = http.Header{}
+	o.hdr = req.Header.Clone()
+	if o.hdr == nil {
+		o.hdr = http.Header{}
 	}
 	// Whatever the caller or a redirect carried, the token goes to the API hosts only.
-	hdr.Del("Authorization")
-	if kind != kindOther && c.token != "" {
-		hdr.Set("Authorization", "Bearer "+c.token)
+	o.hdr.Del("Authorization")
+	if o.kind != kindOther && c.token != "" {
+		o.hdr.Set("Authorization", "Bearer "+c.token)
 	}
-	if hdr.Get("User-Agent") == "" {
-		hdr.Set("User-Agent", t.userAgent)
+	if o.hdr.Get("User-Agent") == "" {
+		o.hdr.Set("User-Agent", t.userAgent)
 	}
 
-	var key string
-	var entry *cacheEntry
-	if kind == kindREST && req.Method == http.MethodGet && hdr.Get("If-None-Match") == "" {
-		key = cacheKey(req.URL.String(), hdr.Get("Accept"))
-		if entry = c.cache.get(key); entry != nil {
-			hdr.Set("If-None-Match", entry.etag)
+	if o.kind == kindREST && req.Method == http.MethodGet && o.hdr.Get("If-None-Match") == "" {
+		o.key = cacheKey(req.URL.String(), o.hdr.Get("Accept"))
+		if o.entry = c.cache.get(o.key); o.entry != nil {
+			o.hdr.Set("If-None-Match", o.entry.etag)
 		}
 	}
 
-	idempotent := kind == kindGraphQL
+	o.idempotent = o.kind == kindGraphQL
 	switch req.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
-		idempotent = true
+		o.idempotent = true
 	}
-	timeout := c.timeout
-	if kind == kindOther {
-		timeout = downloadTimeout
+	o.timeout = c.timeout
+	if o.kind == kindOther {
+		o.timeout = downloadTimeout
 	}
+	return o, nil
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	c := t.c
+	ctx := req.Context()
+	o, err := t.prepare(req)
+	if err != nil {
+		return nil, err
+	}
+	kind, path, body, hdr := o.kind, o.path, o.body, o.hdr
+	key, entry, idempotent, timeout := o.key, o.entry, o.idempotent, o.timeout
 
 	var waited time.Duration
 	secondaryHits := 0

@@ -299,8 +299,6 @@ func TestNetworkErrors(t *testing.T) {
 
 func TestGraphQLRateLimitedIsWaitedOut(t *testing.T) {
 	f := newFake(t)
-	f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", status(200, `{"total_count":0,"check_runs":[]}`))
-	f.handle("/repos/o/r/commits/"+testSHA+"/status", status(200, `{"state":"pending","total_count":0,"statuses":[]}`))
 	var n atomic.Int32
 	f.handleGraphQL(func(w http.ResponseWriter, q gqlRequest) {
 		if n.Add(1) == 1 {
@@ -313,7 +311,7 @@ func TestGraphQLRateLimitedIsWaitedOut(t *testing.T) {
 		writeJSON(w, http.StatusOK, `{"data":{"repository":{"object":{"statusCheckRollup":null}},"rateLimit":{"cost":1,"remaining":999,"resetAt":"2026-03-10T13:00:00Z"}}}`)
 	})
 	c, clk := f.client()
-	_, err := c.Snapshot(context.Background(), testSHA)
+	_, err := c.Rollup(context.Background(), testSHA)
 	require.NoError(t, err)
 	assert.Equal(t, 2, c.Cost().GraphQLQueries)
 	assert.Equal(t, 1, c.Cost().GraphQLPoints)
@@ -323,14 +321,12 @@ func TestGraphQLRateLimitedIsWaitedOut(t *testing.T) {
 
 func TestGraphQLHTTPErrors(t *testing.T) {
 	f := newFake(t)
-	f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", status(200, `{"total_count":0,"check_runs":[]}`))
-	f.handle("/repos/o/r/commits/"+testSHA+"/status", status(200, `{"state":"pending","total_count":0,"statuses":[]}`))
 	f.handleGraphQL(func(w http.ResponseWriter, q gqlRequest) {
 		w.Header().Set("X-GitHub-Request-Id", "REQ:1")
 		writeJSON(w, http.StatusUnauthorized, `{"message":"Bad credentials"}`)
 	})
 	c, _ := f.client()
-	_, err := c.Snapshot(context.Background(), testSHA)
+	_, err := c.Rollup(context.Background(), testSHA)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrUnauthorized)
 	assert.Contains(t, err.Error(), "GraphQL query statusCheckRollup: POST /api/graphql: 401 Unauthorized: Bad credentials [request id REQ:1]")

@@ -39,8 +39,13 @@ type CheckContext struct {
 	StartedAt   time.Time `json:"started_at,omitzero"`
 	CompletedAt time.Time `json:"completed_at,omitzero"`
 	DetailsURL  string    `json:"details_url,omitempty"`
-	// Workflow is the name of the Actions workflow that produced the check run ("" otherwise).
+	// Workflow is the name of the Actions workflow that produced the check run ("" otherwise):
+	// a display name, which several workflow files may share.
 	Workflow string `json:"workflow,omitempty"`
+	// WorkflowID and WorkflowPath identify the workflow file (its REST workflow id and its
+	// path, ".github/workflows/ci.yml"); what identifies a workflow, never its name.
+	WorkflowID   int64  `json:"workflow_id,omitempty"`
+	WorkflowPath string `json:"workflow_path,omitempty"`
 	// RunID is the workflow run's database id; RunNumber and Event describe it.
 	RunID     int64  `json:"run_id,omitempty"`
 	RunNumber int    `json:"run_number,omitempty"`
@@ -50,15 +55,6 @@ type CheckContext struct {
 	SuiteID         int64  `json:"suite_id,omitempty"`
 	SuiteStatus     string `json:"suite_status,omitempty"`
 	SuiteConclusion string `json:"suite_conclusion,omitempty"`
-}
-
-// Snapshot is what a commit's checks looked like at one poll.
-type Snapshot struct {
-	SHA      string
-	Contexts []CheckContext
-	// Changed is false when conditional requests proved nothing changed since the previous
-	// snapshot; Contexts is then the previous snapshot's and no GraphQL query was sent.
-	Changed bool
 }
 
 // Workflow is an Actions workflow definition.
@@ -74,6 +70,8 @@ type WorkflowRun struct {
 	ID         int64
 	Name       string
 	WorkflowID int64
+	// Path is the workflow file (".github/workflows/ci.yml"), without the "@ref" REST adds.
+	Path       string
 	HeadSHA    string
 	HeadBranch string
 	Event      string

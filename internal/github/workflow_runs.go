@@ -22,6 +22,30 @@ const (
 	maxDispatchArgs = 25
 )
 
+// ListWorkflows returns every workflow of the repository (all pages), each with its file.
+func (c *Client) ListWorkflows(ctx context.Context) ([]Workflow, error) {
+	owner, name := c.ownerName()
+	var out []Workflow
+	opts := &gh.ListOptions{PerPage: 100}
+	for page := 1; page <= maxListPages; page++ {
+		opts.Page = page
+		ws, resp, err := c.rest.Actions.ListWorkflows(ctx, owner, name, opts)
+		if err != nil {
+			return nil, fmt.Errorf("list workflows of %s: %w", c.repo, c.convertErr(err))
+		}
+		if ws == nil {
+			return nil, fmt.Errorf("list workflows of %s: %w", c.repo, errNoBody)
+		}
+		for _, w := range ws.Workflows {
+			out = append(out, Workflow{ID: w.GetID(), Name: w.GetName(), Path: w.GetPath(), State: w.GetState()})
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+	}
+	return out, nil
+}
+
 // FindWorkflow finds a workflow by its `name:` or by its file (basename like "deploy.yml" or
 // path ".github/workflows/deploy.yml"). A path match wins over a basename match, which wins
 // over a name match; two workflows with the same name are an error asking for the file.
@@ -31,31 +55,19 @@ func (c *Client) FindWorkflow(ctx context.Context, nameOrFile string) (Workflow,
 	if want == "" {
 		return Workflow{}, fmt.Errorf("find workflow in %s: empty name: give the workflow's name or file", c.repo)
 	}
-	owner, name := c.ownerName()
+	ws, err := c.ListWorkflows(ctx)
+	if err != nil {
+		return Workflow{}, err
+	}
 	var byPath, byBase, byName []Workflow
-	opts := &gh.ListOptions{PerPage: 100}
-	for page := 1; page <= maxListPages; page++ {
-		opts.Page = page
-		ws, resp, err := c.rest.Actions.ListWorkflows(ctx, owner, name, opts)
-		if err != nil {
-			return Workflow{}, fmt.Errorf("list workflows of %s: %w", c.repo, c.convertErr(err))
-		}
-		if ws == nil {
-			return Workflow{}, fmt.Errorf("list workflows of %s: %w", c.repo, errNoBody)
-		}
-		for _, w := range ws.Workflows {
-			wf := Workflow{ID: w.GetID(), Name: w.GetName(), Path: w.GetPath(), State: w.GetState()}
-			switch {
-			case wf.Path == want:
-				byPath = append(byPath, wf)
-			case path.Base(wf.Path) == want:
-				byBase = append(byBase, wf)
-			case wf.Name == want:
-				byName = append(byName, wf)
-			}
-		}
-		if resp.NextPage == 0 {
-			break
+	for _, wf := range ws {
+		switch {
+		case wf.Path == want:
+			byPath = append(byPath, wf)
+		case path.Base(wf.Path) == want:
+			byBase = append(byBase, wf)
+		case wf.Name == want:
+			byName = append(byName, wf)
 		}
 	}
 	for _, found := range [][]Workflow{byPath, byBase, byName} {
@@ -131,6 +143,7 @@ func mapRun(r *gh.WorkflowRun) WorkflowRun {
 		ID:         r.GetID(),
 		Name:       r.GetName(),
 		WorkflowID: r.GetWorkflowID(),
+		Path:       strings.SplitN(r.GetPath(), "@", 2)[0],
 		HeadSHA:    r.GetHeadSHA(),
 		HeadBranch: r.GetHeadBranch(),
 		Event:      r.GetEvent(),

@@ -569,7 +569,7 @@ func TestCandidateTagNames(t *testing.T) {
 			assert.Equal(t, wantResult, r.Step("candidate tag").Result)
 			assert.Equal(t, []string{"gate: pass", "candidate tag: " + wantResult, "monitor: not configured", "release tag: pass"}, stepResults(r))
 			var gets []string
-			for _, c := range h.gh.calls {
+			for _, c := range h.gh.CallStrings() {
 				if n, ok := strings.CutPrefix(c, "GetTag v1.2.3-rc"); ok {
 					gets = append(gets, "v1.2.3-rc"+n)
 				}
@@ -633,7 +633,7 @@ func TestReleaseWindow(t *testing.T) {
 		r, err := h.run()
 		require.ErrorIs(t, err, outcome.ErrBadInput)
 		assert.Nil(t, r)
-		assert.Empty(t, h.gh.calls)
+		assert.Empty(t, h.gh.Calls())
 	})
 }
 
@@ -780,7 +780,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestReleaseAPIErrorThenResume(t *testing.T) {
 	h := newHarness(t, inWindow)
-	h.gh.failNext["CreateDeployment"] = errors.New("POST /repos/agentme/agentme/deployments: 502 Bad Gateway (after 5 attempts)")
+	h.gh.FailNext("CreateDeployment", errors.New("POST /repos/agentme/agentme/deployments: 502 Bad Gateway (after 5 attempts)"))
 	r, err := h.run()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "create deployment for staging@0123456")
@@ -829,7 +829,7 @@ func TestReleaseOptionalParts(t *testing.T) {
 	})
 	t.Run("release tag made but GitHub release missing: it is made on the re-run", func(t *testing.T) {
 		h := newHarness(t, inWindow)
-		h.gh.failNext["CreateRelease"] = errors.New("POST /repos/agentme/agentme/releases: 500 Internal Server Error")
+		h.gh.FailNext("CreateRelease", errors.New("POST /repos/agentme/agentme/releases: 500 Internal Server Error"))
 		_, err := h.run()
 		require.Error(t, err)
 		require.Contains(t, h.gh.tags, "v1.2.3")
@@ -912,7 +912,7 @@ func TestReleaseFailureRecords(t *testing.T) {
 		r := h.mustRun()
 		require.Equal(t, outcome.Fail, r.Verdict)
 		assert.Equal(t, `status staging failure "release-action: smoke failed: probe channel: no reply within 30s"`, h.gh.writes[len(h.gh.writes)-1])
-		st := h.gh.sts[r.Environments[0].Deploy.DeploymentID]
+		st := h.gh.Statuses(r.Environments[0].Deploy.DeploymentID)
 		assert.Equal(t, releaseRunURL, st[len(st)-1].LogURL, "the smoke ran in the release run")
 		assert.False(t, r.Environments[0].Smoke.Passed())
 	})

@@ -387,7 +387,7 @@ func TestReleaseMonitorNotWatchedTwice(t *testing.T) {
 			if tc.monitorFail {
 				h.monitorFails = 1
 			} else {
-				h.gh.failNext["CreateAnnotatedTag"] = errors.New("POST /repos/agentme/agentme/git/tags: 502 Bad Gateway")
+				h.gh.FailNext("CreateAnnotatedTag", errors.New("POST /repos/agentme/agentme/git/tags: 502 Bad Gateway"))
 			}
 			// The candidate tag is made first: let it through, fail the release tag.
 			h.gh.addTag("v1.2.3-rc.1", testSHA)

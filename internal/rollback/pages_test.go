@@ -43,11 +43,10 @@ func (s *restDeployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page = max(page, 1)
 	var items []any
 	what := ""
-	s.f.mu.Lock()
 	switch {
 	case r.Method == http.MethodGet && r.URL.Path == prefix:
 		what = fmt.Sprintf("deployments env=%s sha=%s page=%d", q.Get("environment"), untrusted.ShortSHA(q.Get("sha")), page)
-		for _, d := range s.f.deps {
+		for _, d := range s.f.Deployments() {
 			if (q.Get("environment") == "" || d.Environment == q.Get("environment")) && (q.Get("sha") == "" || d.SHA == q.Get("sha")) {
 				payload := d.Payload
 				if len(payload) == 0 {
@@ -63,19 +62,17 @@ func (s *restDeployments) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, prefix+"/") && strings.HasSuffix(r.URL.Path, "/statuses"):
 		id, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, prefix+"/"), "/statuses"), 10, 64)
 		what = fmt.Sprintf("statuses %d page=%d", id, page)
-		for _, st := range s.f.sts[id] {
+		for _, st := range s.f.Statuses(id) {
 			items = append(items, map[string]any{
 				"id": st.ID, "state": st.State, "description": st.Description, "log_url": st.LogURL,
 				"environment_url": st.EnvironmentURL, "created_at": st.CreatedAt.Format(time.RFC3339),
 			})
 		}
 	default:
-		s.f.mu.Unlock()
 		s.f.t.Errorf("unexpected REST request %s %s", r.Method, r.URL)
 		http.Error(w, `{"message":"Not Found"}`, http.StatusNotFound)
 		return
 	}
-	s.f.mu.Unlock()
 	s.mu.Lock()
 	s.pages = append(s.pages, what)
 	s.mu.Unlock()

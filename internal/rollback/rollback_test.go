@@ -62,7 +62,7 @@ func newOpts(f *fakeGH, s *fakeSmoke) Options {
 }
 
 // newRollbackID is the id of the record the rollback created (the newest deployment).
-func newRollbackID(f *fakeGH) int64 { return f.deps[len(f.deps)-1].ID }
+func newRollbackID(f *fakeGH) int64 { return f.Last().ID }
 
 func TestRollbackToLastKnownGood(t *testing.T) {
 	f := newFake(t)
@@ -101,7 +101,7 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 		fmt.Sprintf(`status %d success "release-action: deployed and validated"`, rbID),
 	}, f.writes)
 	var p deploy.Payload
-	require.NoError(t, json.Unmarshal(f.deps[len(f.deps)-1].Payload, &p))
+	require.NoError(t, json.Unmarshal(f.Last().Payload, &p))
 	assert.Equal(t, deploy.Payload{ReleaseAction: 1, Commit: goodSHA, Tag: goodTag, RunURL: runURL, Rollback: true, RollbackFrom: badSHA, Reason: "monitor: auth errors"}, p)
 
 	// The smoke subset ran once against production.
@@ -115,12 +115,13 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 	assert.Equal(t, t0.Add(-time.Hour+7*time.Minute), w.Start)
 	assert.Equal(t, fmt.Sprintf("first success status of deployment %d", badID), w.StartFrom)
 	require.NotNil(t, w.End)
-	assert.Equal(t, f.sts[rbID][len(f.sts[rbID])-1].CreatedAt, *w.End)
+	rbSts := f.Statuses(rbID)
+	assert.Equal(t, rbSts[len(rbSts)-1].CreatedAt, *w.End)
 	assert.Equal(t, w.End.Sub(w.Start), w.Duration.D())
 	assert.False(t, w.Open)
 
 	// The history is long: the listing returned more than two pages' worth of records.
-	assert.Greater(t, f.listed[0], 200)
+	assert.Greater(t, f.listed()[0], 200)
 
 	// Release now sees the bad commit as rolled back, and LastKnownGood skips it.
 	state, err := deploy.Inspect(context.Background(), f, "production", badSHA, 30*time.Minute, f.clk.Now())
@@ -146,7 +147,7 @@ func TestRollbackToLastKnownGood(t *testing.T) {
 		assert.Contains(t, res.Incident, want)
 	}
 	assert.Contains(t, strings.Join(lines, "\n"), "rollback of production: last known good: deployment")
-	assert.Zero(t, f.calls["CreateIssue"], "no issue unless asked")
+	assert.Zero(t, f.Count("CreateIssue"), "no issue unless asked")
 }
 
 func TestRollbackExplicitTarget(t *testing.T) {
@@ -191,7 +192,7 @@ func TestRollbackExplicitTarget(t *testing.T) {
 			assert.Equal(t, tc.wantTag, res.To.Tag)
 			assert.Zero(t, res.To.LastGoodDeploymentID)
 			for name, n := range tc.calls {
-				assert.Equal(t, n, f.calls[name], name)
+				assert.Equal(t, n, f.Count(name), name)
 			}
 			assert.Contains(t, f.writes[0], "deployment production "+tc.wantTag+" rollback=true")
 			assert.Contains(t, res.Incident, "the release asked for")
@@ -442,7 +443,7 @@ func TestRollbackAPIErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFake(t)
 			history(f)
-			f.fail[tc.method] = apiErr
+			f.Fail(tc.method, apiErr)
 			res, err := Run(context.Background(), f, newOpts(f, &fakeSmoke{}))
 			require.Error(t, err)
 			assert.ErrorIs(t, err, apiErr)
@@ -459,7 +460,7 @@ func TestRollbackAPIErrors(t *testing.T) {
 	res, err := Run(context.Background(), f, Options{Config: testConfig(), Reason: "r", Smoke: (&fakeSmoke{}).run, Clock: f.clk,
 		Progress: func(l string) {
 			if strings.Contains(l, "deployed; validating") || strings.Contains(l, "concluded success") {
-				f.fail["CreateDeploymentStatus"] = apiErr
+				f.Fail("CreateDeploymentStatus", apiErr)
 			}
 		}})
 	require.ErrorIs(t, err, apiErr)

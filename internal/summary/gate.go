@@ -50,6 +50,8 @@ func Gate(r *gate.Result, info GateInfo) string {
 	}
 	b.WriteString(t.String())
 	b.WriteString("\n")
+	b.WriteString(workflowFiles(r))
+	b.WriteString(ignoredList(r))
 
 	var blocking []string
 	for _, g := range r.Gates {
@@ -70,6 +72,43 @@ func Gate(r *gate.Result, info GateInfo) string {
 		fmt.Fprintf(&b, "> ⚠️ %s\n\n", markdown.Escape(w))
 	}
 	return b.String()
+}
+
+// workflowFiles says which workflow file each gate read: a name can be shared by several
+// files, the file cannot.
+func workflowFiles(r *gate.Result) string {
+	var lines []string
+	for _, g := range r.Gates {
+		if g.WorkflowFile != "" {
+			lines = append(lines, fmt.Sprintf("- **%s** read runs of %s only", markdown.Escape(g.Name), markdown.Code(g.WorkflowFile)))
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "**Workflow files:**\n\n" + strings.Join(lines, "\n") + "\n\n"
+}
+
+// ignoredList names what carried a gate's name but did not count, and why: the commit
+// page shows those checks too.
+func ignoredList(r *gate.Result) string {
+	var lines []string
+	for _, g := range r.Gates {
+		for _, ig := range g.Ignored {
+			what := "check run " + markdown.Code(ig.Name)
+			if ig.Kind == "status" {
+				what = "status " + markdown.Code(ig.Name)
+			}
+			if ig.Conclusion != "" {
+				what += " (" + markdown.Escape(ig.Conclusion) + ")"
+			}
+			lines = append(lines, fmt.Sprintf("- **%s** ignored %s: %s", markdown.Escape(g.Name), what, markdown.Escape(ig.Reason)))
+		}
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	return "**Ignored (not evidence):**\n\n" + strings.Join(lines, "\n") + "\n\n"
 }
 
 func conclusionText(g gate.GateResult) string {

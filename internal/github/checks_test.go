@@ -245,66 +245,49 @@ func (s *snapServer) graphql(w http.ResponseWriter, q gqlRequest) {
 	}})
 }
 
-func TestSnapshotChangeDetection(t *testing.T) {
+// TestCheckStatesAreConditional: the REST reads are conditional, so an unchanged commit
+// costs only free 304s; what changed is detected by the gate, which owns the polling.
+func TestCheckStatesAreConditional(t *testing.T) {
 	f := newFake(t)
 	s := newSnapServer(f, testSHA)
 	s.set(manyRuns(250), []fakeStatus{{"ci/jenkins", "success"}, {"deploy/preview", "pending"}})
 	c, _ := f.client()
 	ctx := context.Background()
 
-	// First poll: every REST page and the whole rollup (3 GraphQL pages for 252 contexts).
-	snap, err := c.Snapshot(ctx, testSHA)
+	runs, err := c.CheckRunStates(ctx, testSHA)
 	require.NoError(t, err)
-	assert.True(t, snap.Changed)
-	assert.Equal(t, testSHA, snap.SHA)
-	require.Len(t, snap.Contexts, 252)
-	assert.Equal(t, Cost{REST: 4, GraphQLQueries: 3, GraphQLPoints: 3}, c.Cost())
+	require.Len(t, runs, 250)
+	assert.Equal(t, CheckContext{Kind: KindCheckRun, ID: 1000, Name: "job-000", Status: "completed", Conclusion: "success", SuiteID: runs[0].SuiteID}, runs[0])
+	sts, err := c.StatusStates(ctx, testSHA)
+	require.NoError(t, err)
+	require.Len(t, sts, 2)
+	assert.Equal(t, Cost{REST: 4}, c.Cost())
 	assert.Equal(t, 3, f.hitCount("/repos/o/r/commits/"+testSHA+"/check-runs"))
 
-	// Second poll, nothing changed: four 304s, no GraphQL, nothing billed.
-	before := c.Cost()
-	snap2, err := c.Snapshot(ctx, testSHA)
+	// Nothing changed: four 304s, nothing billed, the same answer.
+	runs2, err := c.CheckRunStates(ctx, testSHA)
 	require.NoError(t, err)
-	assert.False(t, snap2.Changed)
-	assert.Equal(t, snap.Contexts, snap2.Contexts)
-	after := c.Cost()
-	assert.Equal(t, before.REST+4, after.REST)
-	assert.Equal(t, before.NotModified+4, after.NotModified)
-	assert.Equal(t, before.Billed(), after.Billed())
-	assert.Equal(t, before.GraphQLQueries, after.GraphQLQueries)
-	assert.Equal(t, 3, f.graphQLCount())
+	_, err = c.StatusStates(ctx, testSHA)
+	require.NoError(t, err)
+	assert.Equal(t, runs, runs2)
+	assert.Equal(t, Cost{REST: 8, NotModified: 4}, c.Cost())
 
-	// A change on page 2: one GraphQL pass of 3 pages.
+	// A change on page 2: that page is billed, the others stay 304.
 	s.update(func(runs []fakeRun) { runs[150].Conclusion = "failure" })
-	snap3, err := c.Snapshot(ctx, testSHA)
+	runs3, err := c.CheckRunStates(ctx, testSHA)
 	require.NoError(t, err)
-	assert.True(t, snap3.Changed)
-	assert.Equal(t, 6, f.graphQLCount())
-	assert.Equal(t, "failure", snap3.Contexts[150].Conclusion)
-	assert.Equal(t, before.NotModified+4+3, c.Cost().NotModified, "pages 1, 3 and the status were 304")
+	assert.Equal(t, "failure", runs3[150].Conclusion)
+	assert.Equal(t, Cost{REST: 11, NotModified: 6}, c.Cost())
 
-	// And quiet again, with the change kept.
-	snap4, err := c.Snapshot(ctx, testSHA)
+	// The rollup: 3 GraphQL pages for 252 contexts.
+	all, err := c.Rollup(ctx, testSHA)
 	require.NoError(t, err)
-	assert.False(t, snap4.Changed)
-	assert.Equal(t, "failure", snap4.Contexts[150].Conclusion)
-	assert.Equal(t, 6, f.graphQLCount())
-
-	// The caller owns the returned slice: changing it does not change the kept snapshot.
-	snap4.Contexts[0].Name = "mutated"
-	snap5, err := c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.Equal(t, "job-000", snap5.Contexts[0].Name)
+	assert.Len(t, all, 252)
+	assert.Equal(t, 3, f.graphQLCount())
 }
 
-func TestSnapshotMapping(t *testing.T) {
+func TestRollupMapping(t *testing.T) {
 	f := newFake(t)
-	f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"total_count":0,"check_runs":[]}`)
-	})
-	f.handle("/repos/o/r/commits/"+testSHA+"/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"state":"pending","total_count":0,"statuses":[]}`)
-	})
 	f.handleGraphQL(func(w http.ResponseWriter, q gqlRequest) {
 		writeJSON(w, http.StatusOK, `{"data":{"repository":{"object":{"statusCheckRollup":{"state":"FAILURE","contexts":{
 			"totalCount":8,"pageInfo":{"hasNextPage":false,"endCursor":"x"},"nodes":[
@@ -324,9 +307,8 @@ func TestSnapshotMapping(t *testing.T) {
 			]}}}},"rateLimit":{"cost":1,"remaining":10,"resetAt":"2026-03-10T13:00:00Z"}}}`)
 	})
 	c, _ := f.client()
-	snap, err := c.Snapshot(context.Background(), strings.ToUpper(testSHA))
+	contexts, err := c.Rollup(context.Background(), strings.ToUpper(testSHA))
 	require.NoError(t, err)
-	assert.Equal(t, testSHA, snap.SHA, "SHA is normalised to lower case")
 
 	at := func(s string) time.Time { tm, err := time.Parse(time.RFC3339, s); require.NoError(t, err); return tm }
 	want := []CheckContext{
@@ -346,7 +328,7 @@ func TestSnapshotMapping(t *testing.T) {
 		{Kind: KindStatus, Name: "ci/err", Status: "completed", Conclusion: "error", DetailsURL: "https://ci/5",
 			StartedAt: at("2026-03-10T09:03:00Z"), CompletedAt: at("2026-03-10T09:03:00Z")},
 	}
-	assert.Equal(t, want, snap.Contexts)
+	assert.Equal(t, want, contexts)
 	assert.Equal(t, 1, c.Cost().GraphQLPoints)
 }
 
@@ -362,26 +344,19 @@ func TestEnumWord(t *testing.T) {
 	}
 }
 
-func TestSnapshotNullRollupIsEmpty(t *testing.T) {
+func TestRollupNullRollupIsEmpty(t *testing.T) {
 	f := newFake(t)
-	f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"total_count":0,"check_runs":[]}`)
-	})
-	f.handle("/repos/o/r/commits/"+testSHA+"/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"state":"pending","total_count":0,"statuses":[]}`)
-	})
 	f.handleGraphQL(func(w http.ResponseWriter, q gqlRequest) {
 		writeJSON(w, http.StatusOK, `{"data":{"repository":{"object":{"statusCheckRollup":null}},"rateLimit":{"cost":1,"remaining":10,"resetAt":"2026-03-10T13:00:00Z"}}}`)
 	})
 	c, _ := f.client()
-	snap, err := c.Snapshot(context.Background(), testSHA)
+	contexts, err := c.Rollup(context.Background(), testSHA)
 	require.NoError(t, err)
-	assert.True(t, snap.Changed)
-	assert.NotNil(t, snap.Contexts)
-	assert.Empty(t, snap.Contexts)
+	assert.NotNil(t, contexts)
+	assert.Empty(t, contexts)
 }
 
-func TestSnapshotNotFound(t *testing.T) {
+func TestRollupNotFound(t *testing.T) {
 	for name, answer := range map[string]string{
 		"repository": `{"data":{"repository":null,"rateLimit":{"cost":1,"remaining":10,"resetAt":"2026-03-10T13:00:00Z"}},
 			"errors":[{"type":"NOT_FOUND","path":["repository"],"message":"Could not resolve to a Repository with the name 'o/r'."}]}`,
@@ -389,15 +364,9 @@ func TestSnapshotNotFound(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t)
-			f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, http.StatusOK, `{"total_count":0,"check_runs":[]}`)
-			})
-			f.handle("/repos/o/r/commits/"+testSHA+"/status", func(w http.ResponseWriter, r *http.Request) {
-				writeJSON(w, http.StatusOK, `{"state":"pending","total_count":0,"statuses":[]}`)
-			})
 			f.handleGraphQL(func(w http.ResponseWriter, q gqlRequest) { writeJSON(w, http.StatusOK, answer) })
 			c, _ := f.client()
-			_, err := c.Snapshot(context.Background(), testSHA)
+			_, err := c.Rollup(context.Background(), testSHA)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrNotFound)
 			assert.Contains(t, err.Error(), "o/r@"+testSHA)
@@ -405,139 +374,46 @@ func TestSnapshotNotFound(t *testing.T) {
 	}
 }
 
-func TestSnapshotGraphQLErrorsAreErrors(t *testing.T) {
+func TestRollupGraphQLErrorsAreErrors(t *testing.T) {
 	f := newFake(t)
-	f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"total_count":0,"check_runs":[]}`)
-	})
-	f.handle("/repos/o/r/commits/"+testSHA+"/status", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, `{"state":"pending","total_count":0,"statuses":[]}`)
-	})
 	f.handleGraphQL(func(w http.ResponseWriter, q gqlRequest) {
 		writeJSON(w, http.StatusOK, `{"errors":[{"path":["query","repository","object"],"extensions":{"code":"undefinedField"},
 			"message":"Field 'statusCheckRollupx' doesn't exist on type 'Commit'"}]}`)
 	})
 	c, _ := f.client()
-	snap, err := c.Snapshot(context.Background(), testSHA)
+	contexts, err := c.Rollup(context.Background(), testSHA)
 	require.Error(t, err)
-	assert.Empty(t, snap.Contexts)
+	assert.Empty(t, contexts)
 	assert.Contains(t, err.Error(), "GraphQL query statusCheckRollup")
 	assert.Contains(t, err.Error(), "doesn't exist on type 'Commit'")
 	assert.NotErrorIs(t, err, ErrNotFound)
 }
 
-func TestSnapshotRESTAndGraphQLDisagree(t *testing.T) {
-	f := newFake(t)
-	s := newSnapServer(f, testSHA)
-	s.set(manyRuns(3), nil)
-	// GraphQL lags: it still shows run 1001 in progress while REST says completed.
-	s.gqlRun = func(r fakeRun) fakeRun {
-		if r.ID == 1001 {
-			r.Status, r.Conclusion = "in_progress", ""
-		}
-		return r
-	}
-	c, _ := f.client()
-	ctx := context.Background()
-	snap, err := c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.True(t, snap.Changed)
-	assert.Equal(t, "in_progress", snap.Contexts[1].Status)
-
-	// REST is all 304 now, but the lagging snapshot was not kept: GraphQL is asked again.
-	s.mu.Lock()
-	s.gqlRun = nil
-	s.mu.Unlock()
-	snap, err = c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.True(t, snap.Changed)
-	assert.Equal(t, "completed", snap.Contexts[1].Status)
-	assert.Equal(t, 2, f.graphQLCount())
-
-	// Now they agree, so the next quiet poll costs nothing.
-	snap, err = c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.False(t, snap.Changed)
-	assert.Equal(t, 2, f.graphQLCount())
-}
-
-func TestSnapshotFailedPollDoesNotLeaveStaleSnapshot(t *testing.T) {
-	f := newFake(t)
-	s := newSnapServer(f, testSHA)
-	s.set(manyRuns(150), nil)
-	c, _ := f.client()
-	ctx := context.Background()
-	_, err := c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-
-	// Page 1 changes, then the GraphQL read fails: the next poll sees 304s everywhere (the
-	// cache already holds the new page) yet must not return the old snapshot.
-	s.update(func(runs []fakeRun) { runs[0].Conclusion = "failure" })
-	s.mu.Lock()
-	s.gqlFail = true
-	s.mu.Unlock()
-	_, err = c.Snapshot(ctx, testSHA)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "GraphQL query statusCheckRollup")
-
-	s.mu.Lock()
-	s.gqlFail = false
-	s.mu.Unlock()
-	snap, err := c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.True(t, snap.Changed, "the change seen by the failed poll is not lost")
-	assert.Equal(t, "failure", snap.Contexts[0].Conclusion)
-	// Poll 2: page 2 and the status were 304; poll 3: all three were.
-	assert.Equal(t, 5, c.Cost().NotModified)
-}
-
-func TestSnapshotRejectsBadSHA(t *testing.T) {
+func TestChecksRejectBadSHA(t *testing.T) {
 	f := newFake(t)
 	c, _ := f.client()
 	for _, sha := range []string{"", "abc123", testSHA + "0", strings.Repeat("g", 40)} {
-		_, err := c.Snapshot(context.Background(), sha)
+		_, err := c.CheckRunStates(context.Background(), sha)
+		assert.ErrorContains(t, err, "not a 40-hex commit SHA", sha)
+		_, err = c.StatusStates(context.Background(), sha)
+		assert.ErrorContains(t, err, "not a 40-hex commit SHA", sha)
+		_, err = c.Rollup(context.Background(), sha)
 		assert.ErrorContains(t, err, "not a 40-hex commit SHA", sha)
 	}
 	assert.Equal(t, Cost{}, c.Cost())
 }
 
-func TestSnapshotRESTFailureIsError(t *testing.T) {
+func TestCheckRunStatesRESTFailureIsError(t *testing.T) {
 	f := newFake(t)
 	f.handle("/repos/o/r/commits/"+testSHA+"/check-runs", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, `{"message":"No commit found for SHA: `+testSHA+`"}`)
 	})
 	c, _ := f.client()
-	_, err := c.Snapshot(context.Background(), testSHA)
+	_, err := c.CheckRunStates(context.Background(), testSHA)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, ErrNotFound)
 	var api *APIError
 	require.True(t, errors.As(err, &api))
 	assert.Equal(t, "/repos/o/r/commits/"+testSHA+"/check-runs", api.Path)
 	assert.Equal(t, http.StatusUnprocessableEntity, api.StatusCode)
-}
-
-// TestSnapshotWithoutETags: a server without conditional requests answers 200 every
-// time; comparing what REST says still keeps an unchanged commit free of GraphQL.
-func TestSnapshotWithoutETags(t *testing.T) {
-	f := newFake(t)
-	s := newSnapServer(f, testSHA)
-	s.noETag = true
-	s.set(manyRuns(3), []fakeStatus{{"ci/jenkins", "pending"}})
-	c, _ := f.client()
-	ctx := context.Background()
-
-	_, err := c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	require.Equal(t, 1, f.graphQLCount())
-	snap, err := c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.False(t, snap.Changed, "REST said the same")
-	assert.Equal(t, 1, f.graphQLCount(), "no GraphQL while nothing changed")
-	assert.Zero(t, c.Cost().NotModified)
-
-	s.set(manyRuns(3), []fakeStatus{{"ci/jenkins", "success"}})
-	snap, err = c.Snapshot(ctx, testSHA)
-	require.NoError(t, err)
-	assert.True(t, snap.Changed)
-	assert.Equal(t, 2, f.graphQLCount())
 }

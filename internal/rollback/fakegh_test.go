@@ -3,14 +3,11 @@ package rollback
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/agentme/release-action/internal/outcome"
 	"github.com/agentme/release-action/internal/untrusted"
@@ -18,6 +15,7 @@ import (
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
+	"github.com/agentme/release-action/internal/fakegh"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/smoke"
 )
@@ -35,22 +33,19 @@ const (
 	wfID      = 31
 )
 
-var (
-	t0            = time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
-	errUnexpected = errors.New("unexpected call")
-)
+var t0 = time.Date(2026, 11, 24, 2, 0, 0, 0, time.UTC)
 
-// fakeGH is a loud in-memory GitHub: deployments, statuses, tags and runs behave like
-// GitHub's (records listed in no particular order: oldest first), every write is
-// recorded in writes, and any call the scenario did not expect fails the test.
+// fakeGH is the shared loud fake (fakegh) scripted for rollback's tests: deployments and
+// statuses are stored there (listed oldest first); this layer adds tags, commits, dispatched
+// runs that complete on their third read, and issues. Every write is recorded in writes;
+// runs are never listed and pending deployments never asked, so those calls fail the test.
 type fakeGH struct {
+	*fakegh.Fake
 	t   *testing.T
 	clk *clock.Virtual
 
+	// mu guards the state below: the real client of pages_test reads through HTTP.
 	mu      sync.Mutex
-	nextID  int64
-	deps    []github.Deployment
-	sts     map[int64][]github.DeploymentStatus
 	tags    map[string]github.Tag
 	commits map[string]string // extra refs ResolveCommit knows (branches)
 	runs    map[int64]*github.WorkflowRun
@@ -63,15 +58,9 @@ type fakeGH struct {
 	// onDeployed runs when a dispatched run completes successfully (the deploy "happened").
 	onDeployed func(tag string)
 
-	// failures injected by method name
-	fail map[string]error
-
 	writes []string
 	// createReqs are the CreateDeployment requests, in order.
 	createReqs []github.DeploymentRequest
-	calls      map[string]int
-	// deployment listings and how many records they returned (a real client reads 100 per page)
-	listed []int
 }
 
 type issueReq struct {
@@ -80,15 +69,29 @@ type issueReq struct {
 }
 
 func newFake(t *testing.T) *fakeGH {
+	clk := clock.NewVirtual(t0)
 	f := &fakeGH{
-		t: t, clk: clock.NewVirtual(t0), nextID: 5000, nextRun: 900,
-		sts: map[int64][]github.DeploymentStatus{}, tags: map[string]github.Tag{}, commits: map[string]string{},
-		runs: map[int64]*github.WorkflowRun{}, polls: map[int64]int{}, fail: map[string]error{}, calls: map[string]int{},
+		Fake: fakegh.New(t, clk, 5000), t: t, clk: clk, nextRun: 900,
+		tags: map[string]github.Tag{}, commits: map[string]string{},
+		runs: map[int64]*github.WorkflowRun{}, polls: map[int64]int{},
 	}
 	f.addTag(badTag, badSHA)
 	f.addTag(goodTag, goodSHA)
 	f.addTag(olderTag, olderSHA)
 	f.addTag("v1.2.5", rolledSHA)
+	f.CreateDeploymentFunc = f.createDeployment
+	f.OnStatus = func(d github.Deployment, r github.DeploymentStatusRequest) error {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.write("status %d %s %q", d.ID, r.State, r.Description)
+		return nil
+	}
+	f.FindWorkflowFunc = f.findWorkflow
+	f.DispatchWorkflowFunc = f.dispatchWorkflow
+	f.GetWorkflowRunFunc = f.getWorkflowRun
+	f.GetTagFunc = f.getTag
+	f.ResolveCommitFunc = f.resolveCommit
+	f.CreateIssueFunc = f.createIssue
 	return f
 }
 
@@ -96,14 +99,16 @@ func (f *fakeGH) addTag(name, sha string) {
 	f.tags[name] = github.Tag{Name: name, SHA: sha, ObjectSHA: "tagobj-" + name, Annotated: true}
 }
 
-func (f *fakeGH) enter(name string) error {
-	f.calls[name]++
-	return f.fail[name]
-}
-
-func (f *fakeGH) unexpected(name string, args ...any) error {
-	f.t.Errorf("unexpected call %s%v", name, args)
-	return fmt.Errorf("%s: %w", name, errUnexpected)
+// listed returns how many records each deployment listing returned (a real client reads
+// 100 per page).
+func (f *fakeGH) listed() []int {
+	var out []int
+	for _, c := range f.Calls() {
+		if c.Method == "ListDeployments" {
+			out = append(out, c.Returned)
+		}
+	}
+	return out
 }
 
 // st is a status to add: state, description (release-action's prefix added when ours).
@@ -115,54 +120,37 @@ type st struct {
 // addDep adds a record with statuses; ours records carry release-action's description and
 // payload, others look like GitHub Actions' own environment records.
 func (f *fakeGH) addDep(env, sha, ref string, at time.Time, ours bool, statuses ...st) int64 {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.nextID++
-	d := github.Deployment{ID: f.nextID, SHA: sha, Ref: ref, Environment: env, Task: "deploy", CreatedAt: at, UpdatedAt: at, Creator: "github-actions[bot]"}
+	d := github.Deployment{SHA: sha, Ref: ref, Environment: env, Task: "deploy", CreatedAt: at, UpdatedAt: at, Creator: "github-actions[bot]"}
 	if ours {
 		d.Description = deploy.Prefix + ref
 		d.Payload, _ = json.Marshal(deploy.Payload{ReleaseAction: 1, Commit: sha, Tag: ref})
 		d.Creator = "release-bot"
 	}
-	f.deps = append(f.deps, d)
+	id := f.AddDeployment(d).ID
 	for _, s := range statuses {
 		desc := s.desc
 		if ours && desc != "" {
 			desc = deploy.Prefix + desc
 		}
-		f.nextID++
-		f.sts[d.ID] = append(f.sts[d.ID], github.DeploymentStatus{ID: f.nextID, State: s.state, Description: desc, CreatedAt: at.Add(s.at)})
+		f.AddStatus(id, github.DeploymentStatus{State: s.state, Description: desc, CreatedAt: at.Add(s.at)})
 	}
-	return d.ID
+	return id
 }
 
 var validated = []st{{"in_progress", "deploying (run 1)", time.Minute}, {"in_progress", "deployed; validating", 5 * time.Minute}, {"success", "deployed and validated", 7 * time.Minute}}
 
+// write logs a write; the caller holds mu.
 func (f *fakeGH) write(format string, args ...any) {
 	f.writes = append(f.writes, fmt.Sprintf(format, args...))
 }
 
-func (f *fakeGH) dep(id int64) *github.Deployment {
-	for i := range f.deps {
-		if f.deps[i].ID == id {
-			return &f.deps[i]
-		}
-	}
-	return nil
-}
-
-func (f *fakeGH) CreateDeployment(_ context.Context, r github.DeploymentRequest) (github.Deployment, error) {
+// createDeployment: GitHub resolves the ref, which a rollback always names by tag.
+func (f *fakeGH) createDeployment(r github.DeploymentRequest) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("CreateDeployment"); err != nil {
-		return github.Deployment{}, err
-	}
 	tag, ok := f.tags[r.Ref]
 	if !ok {
-		return github.Deployment{}, f.unexpected("CreateDeployment on a ref that is not a tag", r.Ref)
-	}
-	if n := utf8.RuneCountInString(r.Description); n > deploy.MaxDescription {
-		f.t.Errorf("deployment description has %d characters", n)
+		return "", f.Unexpected("CreateDeployment on a ref that is not a tag", r.Ref)
 	}
 	var p deploy.Payload
 	if err := json.Unmarshal(r.Payload, &p); err != nil {
@@ -170,84 +158,22 @@ func (f *fakeGH) CreateDeployment(_ context.Context, r github.DeploymentRequest)
 	}
 	f.write("deployment %s %s rollback=%v from=%s reason=%q", r.Environment, r.Ref, p.Rollback, untrusted.ShortSHA(p.RollbackFrom), p.Reason)
 	f.createReqs = append(f.createReqs, r)
-	f.nextID++
-	d := github.Deployment{ID: f.nextID, SHA: tag.SHA, Ref: r.Ref, Environment: r.Environment, Task: r.Task, Description: r.Description,
-		Payload: r.Payload, Creator: "release-bot", CreatedAt: f.clk.Now(), UpdatedAt: f.clk.Now()}
-	f.deps = append(f.deps, d)
-	return d, nil
+	return tag.SHA, nil
 }
 
-func (f *fakeGH) ListDeployments(_ context.Context, fl github.DeploymentFilter) ([]github.Deployment, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.enter("ListDeployments"); err != nil {
-		return nil, err
-	}
-	if fl.Ref != "" || fl.Task != "" {
-		f.t.Errorf("ListDeployments with a ref or task filter: %+v", fl)
-	}
-	var out []github.Deployment
-	for _, d := range f.deps {
-		if (fl.Environment == "" || strings.EqualFold(d.Environment, fl.Environment)) && (fl.SHA == "" || strings.EqualFold(d.SHA, fl.SHA)) {
-			out = append(out, d)
-		}
-	}
-	f.listed = append(f.listed, len(out))
-	return out, nil
-}
-
-func (f *fakeGH) ListDeploymentStatuses(_ context.Context, id int64) ([]github.DeploymentStatus, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.enter("ListDeploymentStatuses"); err != nil {
-		return nil, err
-	}
-	if f.dep(id) == nil {
-		return nil, f.unexpected("ListDeploymentStatuses of an unknown deployment", id)
-	}
-	return slices.Clone(f.sts[id]), nil
-}
-
-func (f *fakeGH) CreateDeploymentStatus(_ context.Context, id int64, r github.DeploymentStatusRequest) (github.DeploymentStatus, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.enter("CreateDeploymentStatus"); err != nil {
-		return github.DeploymentStatus{}, err
-	}
-	if f.dep(id) == nil {
-		return github.DeploymentStatus{}, f.unexpected("CreateDeploymentStatus on an unknown deployment", id)
-	}
-	if n := utf8.RuneCountInString(r.Description); n > deploy.MaxDescription {
-		f.t.Errorf("status description has %d characters: %q", n, r.Description)
-	}
-	f.write("status %d %s %q", id, r.State, r.Description)
-	f.nextID++
-	s := github.DeploymentStatus{ID: f.nextID, State: r.State, Description: r.Description, LogURL: r.LogURL, EnvironmentURL: r.EnvironmentURL, CreatedAt: f.clk.Now()}
-	f.sts[id] = append(f.sts[id], s)
-	return s, nil
-}
-
-func (f *fakeGH) FindWorkflow(_ context.Context, name string) (github.Workflow, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.enter("FindWorkflow"); err != nil {
-		return github.Workflow{}, err
-	}
+func (f *fakeGH) findWorkflow(name string) (github.Workflow, error) {
 	if name != "deploy.yml" {
-		return github.Workflow{}, f.unexpected("FindWorkflow", name)
+		return github.Workflow{}, f.Unexpected("FindWorkflow", name)
 	}
 	return github.Workflow{ID: wfID, Name: "Deploy", Path: ".github/workflows/deploy.yml", State: "active"}, nil
 }
 
-func (f *fakeGH) DispatchWorkflow(_ context.Context, id int64, ref string, inputs map[string]string) (github.DispatchResult, error) {
+func (f *fakeGH) dispatchWorkflow(id int64, ref string, inputs map[string]string) (github.DispatchResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("DispatchWorkflow"); err != nil {
-		return github.DispatchResult{}, err
-	}
 	tag, ok := f.tags[ref]
 	if id != wfID || !ok {
-		return github.DispatchResult{}, f.unexpected("DispatchWorkflow (workflow, ref must be a tag)", id, ref)
+		return github.DispatchResult{}, f.Unexpected("DispatchWorkflow (workflow, ref must be a tag)", id, ref)
 	}
 	if inputs["ref"] != ref || inputs["environment"] == "" || inputs["deployment_id"] == "" {
 		f.t.Errorf("dispatch inputs %v", inputs)
@@ -260,17 +186,10 @@ func (f *fakeGH) DispatchWorkflow(_ context.Context, id int64, ref string, input
 	return github.DispatchResult{RunID: run.ID, HTMLURL: run.HTMLURL}, nil
 }
 
-func (f *fakeGH) ListWorkflowRuns(_ context.Context, id int64, fl github.RunFilter) ([]github.WorkflowRun, error) {
-	return nil, f.unexpected("ListWorkflowRuns", id, fl)
-}
-
-// GetWorkflowRun: a dispatched run completes on its third read.
-func (f *fakeGH) GetWorkflowRun(_ context.Context, id int64) (github.WorkflowRun, error) {
+// getWorkflowRun: a dispatched run completes on its third read.
+func (f *fakeGH) getWorkflowRun(id int64) (github.WorkflowRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("GetWorkflowRun"); err != nil {
-		return github.WorkflowRun{}, err
-	}
 	run, ok := f.runs[id]
 	if !ok {
 		return github.WorkflowRun{}, fmt.Errorf("run %d: %w", id, github.ErrNotFound)
@@ -285,28 +204,18 @@ func (f *fakeGH) GetWorkflowRun(_ context.Context, id int64) (github.WorkflowRun
 	return *run, nil
 }
 
-func (f *fakeGH) PendingDeployments(_ context.Context, id int64) ([]github.PendingDeployment, error) {
-	return nil, f.unexpected("PendingDeployments", id)
-}
-
-func (f *fakeGH) GetTag(_ context.Context, name string) (github.Tag, error) {
+func (f *fakeGH) getTag(name string) (github.Tag, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("GetTag"); err != nil {
-		return github.Tag{}, err
-	}
 	if t, ok := f.tags[name]; ok {
 		return t, nil
 	}
 	return github.Tag{}, fmt.Errorf("GET /git/ref/tags/%s: %w", name, github.ErrNotFound)
 }
 
-func (f *fakeGH) ResolveCommit(_ context.Context, ref string) (string, error) {
+func (f *fakeGH) resolveCommit(ref string) (string, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("ResolveCommit"); err != nil {
-		return "", err
-	}
 	if sha, ok := f.commits[ref]; ok {
 		return sha, nil
 	}
@@ -318,12 +227,9 @@ func (f *fakeGH) ResolveCommit(_ context.Context, ref string) (string, error) {
 	return "", fmt.Errorf("resolve %q: %w", ref, github.ErrNotFound)
 }
 
-func (f *fakeGH) CreateIssue(_ context.Context, title, body string, labels []string) (github.Issue, error) {
+func (f *fakeGH) createIssue(title, body string, labels []string) (github.Issue, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.enter("CreateIssue"); err != nil {
-		return github.Issue{}, err
-	}
 	if f.issueErr != nil {
 		return github.Issue{}, f.issueErr
 	}
@@ -335,10 +241,8 @@ func (f *fakeGH) CreateIssue(_ context.Context, title, body string, labels []str
 
 // statesOf lists a record's statuses oldest first as "state description".
 func (f *fakeGH) statesOf(id int64) []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	var out []string
-	for _, s := range f.sts[id] {
+	for _, s := range f.Statuses(id) {
 		out = append(out, s.State+" "+strings.TrimPrefix(s.Description, deploy.Prefix))
 	}
 	return out
