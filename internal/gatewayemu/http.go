@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"html/template"
 	"io"
 	"math"
 	"net/http"
@@ -146,20 +145,53 @@ func readJSONBody(r *http.Request, v any) error {
 
 // ---- control UI ----
 
-var indexTemplate = template.Must(template.New("index").Parse(`<!doctype html>
+// indexPage renders the control UI's index page for a base path, escaped exactly as
+// html/template would (a JSON string in the script, a normalised URL in the attribute).
+// It is written without html/template on purpose: text/template's reflection makes the
+// linker keep every exported method of every type in the binary, which cost the shipped
+// binary (it carries this emulator for the sandbox) 7.8 MB of go-github's methods. A
+// test compares it with the template it replaces.
+func indexPage(basePath string) []byte {
+	js, _ := json.Marshal(basePath) // escapes <, > and & as \u003c, \u003e, \u0026
+	// After normalizeURL only & and + need HTML escaping in the attribute.
+	src := strings.NewReplacer("&", "&amp;", "+", "&#43;").Replace(normalizeURL(basePath))
+	return []byte(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Agent Me Control</title>
-<script>window.__AGENTME_CONTROL_UI_BASE_PATH__ = {{.BasePath}};</script>
-<script type="module" crossorigin src="{{.BasePath}}assets/index.js"></script>
+<script>window.__AGENTME_CONTROL_UI_BASE_PATH__ = ` + string(js) + `;</script>
+<script type="module" crossorigin src="` + src + `assets/index.js"></script>
 </head>
 <body>
 <div id="app"></div>
 </body>
 </html>
-`))
+`)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// normalizeURL percent-encodes the bytes a URL may not hold as they are, keeping
+// reserved characters and existing escapes (html/template's URL normaliser).
+func normalizeURL(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			strings.IndexByte("-._~!#$&*+,/:;=?@[]", c) >= 0,
+			c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b.WriteByte(c)
+		default:
+			b.WriteString("%" + string("0123456789abcdef"[c>>4]) + string("0123456789abcdef"[c&15]))
+		}
+	}
+	return b.String()
+}
 
 // appScript stands in for the bundled control UI so the page's script tag resolves.
 const appScript = `// Agent Me control UI (emulator stand-in)
@@ -191,12 +223,7 @@ func (s *Server) serveControlUI(w http.ResponseWriter, r *http.Request) {
 		body, contentType = []byte(appScript), "application/javascript; charset=utf-8"
 	} else {
 		// Every other path under the base path is the SPA fallback: /health included.
-		var buf bytes.Buffer
-		if err := indexTemplate.Execute(&buf, struct{ BasePath string }{base}); err != nil {
-			http.Error(w, "render control UI", http.StatusInternalServerError)
-			return
-		}
-		body = buf.Bytes()
+		body = indexPage(base)
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-cache")

@@ -9,9 +9,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
-
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/outcome"
@@ -91,7 +88,6 @@ type fakeProm struct {
 	values map[string][]float64
 	errs   map[string]error
 	calls  map[string]int
-	times  []time.Time
 }
 
 // empty marks an interval whose query returns an empty vector.
@@ -101,18 +97,17 @@ func newFakeProm(t *testing.T) *fakeProm {
 	return &fakeProm{t: t, values: map[string][]float64{}, errs: map[string]error{}, calls: map[string]int{}}
 }
 
-func (f *fakeProm) Query(_ context.Context, q string, ts time.Time, _ ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
+func (f *fakeProm) Query(_ context.Context, q string) (QueryResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls[q]++
-	f.times = append(f.times, ts)
 	if err, ok := f.errs[q]; ok {
-		return nil, nil, nil, err
+		return QueryResult{}, err
 	}
 	vals, ok := f.values[q]
 	if !ok {
 		f.t.Errorf("unexpected query %q", q)
-		return nil, nil, nil, fmt.Errorf("unexpected query %q", q)
+		return QueryResult{}, fmt.Errorf("unexpected query %q", q)
 	}
 	n := f.calls[q]
 	v := 0.0
@@ -120,9 +115,9 @@ func (f *fakeProm) Query(_ context.Context, q string, ts time.Time, _ ...v1.Opti
 		v = vals[n-1]
 	}
 	if v == empty {
-		return model.Vector{}, nil, nil, nil
+		return QueryResult{Type: "vector"}, nil
 	}
-	return model.Vector{&model.Sample{Metric: model.Metric{"job": "gateway"}, Value: model.SampleValue(v)}}, nil, nil, nil
+	return QueryResult{Type: "vector", Values: []float64{v}}, nil
 }
 
 // values builds a query script from a rune script: '.' -> ok, 'x' -> bad, '-' -> empty.

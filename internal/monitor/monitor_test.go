@@ -147,9 +147,6 @@ func TestRunScenarios(t *testing.T) {
 			}
 			if tc.auth != "" {
 				assert.Equal(t, tc.intervals, fp.calls[authQuery])
-				for _, ts := range fp.times {
-					assert.True(t, ts.IsZero(), "queries are evaluated at the server's now")
-				}
 			}
 
 			if tc.signal == "" {

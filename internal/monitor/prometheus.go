@@ -2,18 +2,17 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
+	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/prometheus/client_golang/api"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/outcome"
@@ -24,11 +23,31 @@ import (
 // QueryTimeout bounds one metric query (a network deadline, not a wait).
 const QueryTimeout = 30 * time.Second
 
-// PromAPI is the part of a Prometheus-compatible query API the monitor uses; v1.API
-// (github.com/prometheus/client_golang/api/prometheus/v1) satisfies it.
+// maxAnswer caps how much of one answer is read: a check needs one number per series.
+const maxAnswer = 16 << 20
+
+// PromAPI is the part of a Prometheus-compatible HTTP API the monitor uses: an instant
+// query evaluated at the server's now.
 type PromAPI interface {
-	Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error)
+	Query(ctx context.Context, query string) (QueryResult, error)
 }
+
+// QueryResult is an instant query's answer: its result type (vector, scalar, matrix,
+// string) and, for a vector or a scalar, one value per series.
+type QueryResult struct {
+	Type     string
+	Values   []float64
+	Warnings []string
+}
+
+// APIError is a query the server refused or could not answer, as the API reports it
+// (errorType and error), or as the HTTP status says when the answer is not the API's.
+type APIError struct {
+	Type string
+	Msg  string
+}
+
+func (e *APIError) Error() string { return e.Type + ": " + e.Msg }
 
 // NewPrometheus returns a client of the Prometheus HTTP API at rawURL (the base URL, the
 // one whose /api/v1/query answers). A non-empty token is sent as "Authorization: Bearer"
@@ -36,6 +55,12 @@ type PromAPI interface {
 // The token never appears in an error: it is registered with red (the process's one
 // redactor, actions.Runner.Redactor; nil means a private one), and every error,
 // detail and warning the server sends back is redacted through it.
+//
+// The client is written here on net/http and encoding/json rather than taken from
+// client_golang's api/prometheus/v1: the monitor sends one kind of request, and that
+// package (with prometheus/common's model, the protobuf runtime and json-iterator it
+// links) was 2.8 MB of the shipped binary. The integration test runs it against a real
+// Prometheus.
 func NewPrometheus(rawURL, token string, httpClient *http.Client, red *redact.Redactor) (PromAPI, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -56,15 +81,136 @@ func NewPrometheus(rawURL, token string, httpClient *http.Client, red *redact.Re
 		base = http.DefaultTransport
 	}
 	hc.Transport = &bearer{token: token, scheme: u.Scheme, host: u.Host, base: base}
-	c, err := api.NewClient(api.Config{Address: u.String(), Client: &hc})
-	if err != nil {
-		return nil, outcome.BadInputf("invalid monitor options: prometheus client for %s: %v", u.Redacted(), err)
-	}
 	if red == nil {
 		red = redact.New()
 	}
 	red.Add(token)
-	return &scrubbed{api: v1.NewAPI(c), red: red}, nil
+	return &scrubbed{api: &promClient{endpoint: u.JoinPath("api", "v1", "query").String(), hc: &hc}, red: red}, nil
+}
+
+// promClient sends instant queries: POST with a form body, as Prometheus's own client
+// does (long queries fit), and GET when a proxy answers 405 to POST.
+type promClient struct {
+	endpoint string
+	hc       *http.Client
+}
+
+func (c *promClient) Query(ctx context.Context, query string) (QueryResult, error) {
+	form := url.Values{"query": {query}}.Encode()
+	resp, err := c.send(ctx, http.MethodPost, form)
+	if err == nil && (resp.StatusCode == http.StatusMethodNotAllowed || resp.StatusCode == http.StatusNotImplemented) {
+		resp.Body.Close()
+		resp, err = c.send(ctx, http.MethodGet, form)
+	}
+	if err != nil {
+		return QueryResult{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return QueryResult{}, fmt.Errorf("read the answer: %w", err)
+	}
+	return decodeAnswer(resp.StatusCode, resp.Header.Get("Content-Type"), body)
+}
+
+func (c *promClient) send(ctx context.Context, method, form string) (*http.Response, error) {
+	var req *http.Request
+	var err error
+	if method == http.MethodGet {
+		req, err = http.NewRequestWithContext(ctx, method, c.endpoint+"?"+form, nil)
+	} else {
+		req, err = http.NewRequestWithContext(ctx, method, c.endpoint, strings.NewReader(form))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	return c.hc.Do(req)
+}
+
+// decodeAnswer reads the API's JSON envelope. An "error" status carries its own type
+// and message whatever the HTTP status; an answer that is not the API's JSON is a
+// server_error (non-2xx, with the start of the body) or a bad_response.
+func decodeAnswer(status int, contentType string, body []byte) (QueryResult, error) {
+	var env struct {
+		Status    string   `json:"status"`
+		ErrorType string   `json:"errorType"`
+		Error     string   `json:"error"`
+		Warnings  []string `json:"warnings"`
+		Data      *struct {
+			ResultType string          `json:"resultType"`
+			Result     json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &env); err != nil || env.Status == "" {
+		snippet := strings.TrimSpace(string(body[:min(len(body), 200)]))
+		if status/100 != 2 {
+			return QueryResult{}, &APIError{Type: "server_error", Msg: fmt.Sprintf("HTTP %d: %s", status, snippet)}
+		}
+		mt, _, _ := mime.ParseMediaType(contentType)
+		return QueryResult{}, &APIError{Type: "bad_response", Msg: fmt.Sprintf("the answer is not Prometheus API JSON (HTTP %d, %s)", status, cmpOr(mt, "no content type"))}
+	}
+	if env.Status != "success" {
+		return QueryResult{}, &APIError{Type: cmpOr(env.ErrorType, "error"), Msg: cmpOr(env.Error, fmt.Sprintf("status %q, HTTP %d", env.Status, status))}
+	}
+	res := QueryResult{Warnings: env.Warnings}
+	if env.Data == nil {
+		return res, nil
+	}
+	res.Type = env.Data.ResultType
+	bad := func(err error) (QueryResult, error) {
+		return QueryResult{}, &APIError{Type: "bad_response", Msg: fmt.Sprintf("unreadable %s result: %v", res.Type, err)}
+	}
+	switch res.Type {
+	case "vector":
+		var samples []struct {
+			Value [2]json.RawMessage `json:"value"`
+		}
+		if err := json.Unmarshal(env.Data.Result, &samples); err != nil {
+			return bad(errors.New("not a list of samples"))
+		}
+		for _, s := range samples {
+			v, err := sampleValue(s.Value[1])
+			if err != nil {
+				return bad(err)
+			}
+			res.Values = append(res.Values, v)
+		}
+	case "scalar":
+		var pair [2]json.RawMessage
+		if err := json.Unmarshal(env.Data.Result, &pair); err != nil {
+			return bad(errors.New("not a [time, value] pair"))
+		}
+		v, err := sampleValue(pair[1])
+		if err != nil {
+			return bad(err)
+		}
+		res.Values = []float64{v}
+	}
+	return res, nil
+}
+
+// sampleValue reads a sample's value, a JSON string such as "0.5", "NaN" or "+Inf".
+func sampleValue(raw json.RawMessage) (float64, error) {
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return 0, fmt.Errorf("sample value %s is not a string", raw)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, fmt.Errorf("sample value %q is not a number", s)
+	}
+	return v, nil
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // bearer adds the token to requests for the configured Prometheus only (scheme and host
@@ -85,31 +231,30 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.base.RoundTrip(r2)
 }
 
-// scrubbed removes registered secrets (the token first of all) from everything a Prometheus answer can carry back into
-// the report (error messages and details, warnings): a hostile or misconfigured server
-// may echo the Authorization header, and the report output is not masked by the runner.
+// scrubbed removes registered secrets (the token first of all) from everything a
+// Prometheus answer can carry back into the report (error messages, warnings): a hostile
+// or misconfigured server may echo the Authorization header, and the report output is
+// not masked by the runner.
 type scrubbed struct {
-	api v1.API
+	api PromAPI
 	red *redact.Redactor
 }
 
-func (s *scrubbed) Query(ctx context.Context, query string, ts time.Time, opts ...v1.Option) (model.Value, v1.Warnings, v1.Infos, error) {
-	val, warnings, infos, err := s.api.Query(ctx, query, ts, opts...)
-	for i := range warnings {
-		warnings[i] = s.scrub(warnings[i])
+func (s *scrubbed) Query(ctx context.Context, query string) (QueryResult, error) {
+	res, err := s.api.Query(ctx, query)
+	for i := range res.Warnings {
+		res.Warnings[i] = s.red.Redact(res.Warnings[i])
 	}
-	var pe *v1.Error
+	var ae *APIError
 	switch {
 	case err == nil:
-	case errors.As(err, &pe):
-		err = &v1.Error{Type: pe.Type, Msg: s.scrub(pe.Msg), Detail: s.scrub(pe.Detail)}
+	case errors.As(err, &ae):
+		err = &APIError{Type: s.red.Redact(ae.Type), Msg: s.red.Redact(ae.Msg)}
 	default:
-		err = errors.New(s.scrub(err.Error()))
+		err = errors.New(s.red.Redact(err.Error()))
 	}
-	return val, warnings, infos, err
+	return res, err
 }
-
-func (s *scrubbed) scrub(text string) string { return s.red.Redact(text) }
 
 // queryCheck evaluates one metric check: an instant query at the server's now. Every
 // sample of the answer must be within the bounds; the reported value is the worst one.
@@ -117,7 +262,7 @@ func (s *scrubbed) scrub(text string) string { return s.red.Redact(text) }
 func queryCheck(ctx context.Context, p PromAPI, c config.MetricCheck) Reading {
 	qctx, cancel := context.WithTimeout(ctx, QueryTimeout)
 	defer cancel()
-	val, warnings, _, err := p.Query(qctx, c.Query, time.Time{})
+	val, err := p.Query(qctx, c.Query)
 	if err != nil {
 		if ctx.Err() != nil {
 			return Reading{Status: StatusNoData, Detail: "cancelled"}
@@ -125,31 +270,27 @@ func queryCheck(ctx context.Context, p PromAPI, c config.MetricCheck) Reading {
 		return Reading{Status: StatusNoData, Detail: "query failed: " + queryError(err)}
 	}
 	rd := judge(val, c)
-	if len(warnings) > 0 {
-		rd.Detail = strings.TrimPrefix(rd.Detail+"; warnings: "+untrusted.OneLine(strings.Join(warnings, "; "), 200), "; ")
+	if len(val.Warnings) > 0 {
+		rd.Detail = strings.TrimPrefix(rd.Detail+"; warnings: "+untrusted.OneLine(strings.Join(val.Warnings, "; "), 200), "; ")
 	}
 	return rd
 }
 
 // judge reads a query answer against the check's bounds.
-func judge(val model.Value, c config.MetricCheck) Reading {
-	var samples []float64
-	switch v := val.(type) {
-	case model.Vector:
-		for _, s := range v {
-			samples = append(samples, float64(s.Value))
-		}
+func judge(val QueryResult, c config.MetricCheck) Reading {
+	samples := val.Values
+	switch val.Type {
+	case "vector":
 		if len(samples) == 0 {
 			return Reading{Status: StatusNoData, Detail: "the query returned no series (empty vector): the metric does not exist, has no samples in the window, or the labels match nothing"}
 		}
-	case *model.Scalar:
-		samples = []float64{float64(v.Value)}
-	case nil:
+	case "scalar":
+	case "":
 		return Reading{Status: StatusNoData, Detail: "the query returned nothing"}
-	case model.Matrix:
+	case "matrix":
 		return Reading{Status: StatusNoData, Detail: "the query returned a range vector: wrap it in rate(), increase() or another function that makes one value per series"}
 	default:
-		return Reading{Status: StatusNoData, Detail: fmt.Sprintf("the query returned a %s, not a number", val.Type())}
+		return Reading{Status: StatusNoData, Detail: fmt.Sprintf("the query returned a %s, not a number", untrusted.OneLine(val.Type, 40))}
 	}
 	var real []float64
 	for _, f := range samples {
@@ -183,14 +324,6 @@ func judge(val model.Value, c config.MetricCheck) Reading {
 
 // queryError explains a failed query in one line.
 func queryError(err error) string {
-	var pe *v1.Error
-	if errors.As(err, &pe) {
-		msg := string(pe.Type) + ": " + pe.Msg
-		if pe.Detail != "" && pe.Detail != pe.Msg {
-			msg += " (" + pe.Detail + ")"
-		}
-		return untrusted.OneLine(msg, 300)
-	}
 	return untrusted.OneLine(err.Error(), 300)
 }
 
