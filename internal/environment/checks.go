@@ -7,7 +7,6 @@ import (
 	"net/url"
 
 	"github.com/agentme/release-action/internal/config"
-	"github.com/agentme/release-action/internal/gate"
 	"github.com/agentme/release-action/internal/github"
 	"github.com/agentme/release-action/internal/monitor"
 	"github.com/agentme/release-action/internal/outcome"
@@ -89,8 +88,8 @@ func ParseURL(what, raw string) (*url.URL, error) {
 
 // Classify turns an error into the one the user sees, naming what failed and marking what
 // input fixes: bad input stays bad input; a refused token (401), a token without a
-// permission (403 that is not a rate limit) and a gate configuration GitHub proved wrong
-// (gate.ErrConfig) are bad input (exit 2); rate limits, 5xx and network failures stay
+// permission (403 that is not a rate limit) are bad input (exit 2), like a gate
+// configuration GitHub proved wrong, which is bad input at its source; rate limits, 5xx and network failures stay
 // GitHub failures (exit 3).
 func Classify(err error, what string) error {
 	switch {
@@ -100,8 +99,6 @@ func Classify(err error, what string) error {
 		return outcome.BadInput(fmt.Errorf("%s: GitHub refused the token (401): pass a valid token (the job's GITHUB_TOKEN, or a PAT/App token for another repository): %w", what, err))
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("%s: cancelled before a decision: %w", what, err)
-	case errors.Is(err, gate.ErrConfig):
-		return outcome.BadInput(fmt.Errorf("%s: %w", what, err))
 	case errors.Is(err, github.ErrRateLimited):
 		// Before ErrForbidden: a rate limit is a 403 too, and waiting does help.
 	case errors.Is(err, github.ErrForbidden):

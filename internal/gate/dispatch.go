@@ -36,7 +36,7 @@ import (
 //     per runRecheck; finishing without any job fails the gate.
 //  5. A workflow file that does not exist (found at the start), or a dispatch GitHub refuses with 422 (no
 //     workflow_dispatch trigger, a disabled workflow, undeclared inputs), stops the gate
-//     with an ErrConfig naming the fix: no wait or retry can change it. Other failures
+//     with bad input naming the fix: no wait or retry can change it. Other failures
 //     (5xx, network, a 403 for a missing permission) are returned as they are.
 const (
 	dispatchSkew = time.Minute
@@ -225,7 +225,7 @@ func (r *runner) dispatch(ctx context.Context, g *gateState) error {
 	return r.follow(ctx, g, res.RunID, at)
 }
 
-// dispatchRefused turns GitHub's 422 to a dispatch into an ErrConfig naming the fix: the
+// dispatchRefused turns GitHub's 422 to a dispatch into bad input naming the fix: the
 // request was understood and refused, so sending it again cannot help. Anything else is
 // returned as nil.
 func dispatchRefused(g *gateState, wf github.Workflow, err error) error {

@@ -424,7 +424,7 @@ func (r *runner) poll(ctx context.Context) (bool, error) {
 			continue
 		}
 		act, err := r.dispatchStep(ctx, g, v, now)
-		if errors.Is(err, ErrConfig) {
+		if errors.Is(err, vocab.ErrBadInput) {
 			return false, err // its message names the gate
 		}
 		if err != nil {

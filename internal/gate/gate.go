@@ -67,7 +67,7 @@
 // # Errors
 //
 // Run returns an error only when something went wrong: invalid options (vocab.ErrBadInput), a
-// configuration GitHub proved wrong (ErrConfig: a dispatch gate's workflow does not
+// configuration GitHub proved wrong (bad input: a dispatch gate's workflow does not
 // exist or cannot be dispatched), an API failure the client could not retry away, a
 // cancelled context. An API error is never read as a verdict.
 package gate
@@ -80,6 +80,7 @@ import (
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
+	vocab "github.com/agentme/release-action/internal/outcome"
 )
 
 // GitHub is the part of the GitHub client the gate uses; *github.Client satisfies it.
@@ -103,14 +104,12 @@ type GitHub interface {
 	DownloadArtifact(ctx context.Context, artifactID int64) ([]byte, error)
 }
 
-// ErrConfig marks a gate configuration that GitHub proved wrong for the repository: the
-// workflow a dispatch gate names does not exist, or GitHub refuses to dispatch it (no
-// workflow_dispatch trigger, a disabled workflow, inputs it does not declare). Waiting or
-// re-running cannot help; the configuration or the workflow must change. Errors matching
-// it say which.
-var ErrConfig = errors.New("gate configuration does not fit the repository")
-
-// configError is an ErrConfig with a message that names the fix; err is GitHub's answer.
+// configError is a gate configuration that GitHub proved wrong for the repository: the
+// workflow a gate names does not exist or is ambiguous, or GitHub refuses to dispatch it
+// (no workflow_dispatch trigger, a disabled workflow, inputs it does not declare). Waiting
+// or re-running cannot help; the configuration or the workflow must change, and msg says
+// which. It is bad input (vocab.ErrBadInput, exit 2), the one sentinel for input the user
+// fixes; err is GitHub's answer.
 type configError struct {
 	msg string
 	err error
@@ -118,7 +117,7 @@ type configError struct {
 
 func (e *configError) Error() string        { return e.msg }
 func (e *configError) Unwrap() error        { return e.err }
-func (e *configError) Is(target error) bool { return target == ErrConfig }
+func (e *configError) Is(target error) bool { return target == vocab.ErrBadInput }
 
 // Defaults for zero Options and Policy fields.
 const (

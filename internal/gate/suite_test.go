@@ -259,7 +259,7 @@ func TestOwnJobsOlderAttemptNeverCounts(t *testing.T) {
 }
 
 // TestDispatchConfigErrors: a dispatch gate whose workflow does not exist, or that GitHub
-// refuses to dispatch (422), stops the gate with ErrConfig and a message naming the fix;
+// refuses to dispatch (422), stops the gate as bad input and a message naming the fix;
 // other failures are not configuration errors.
 func TestDispatchConfigErrors(t *testing.T) {
 	refused := func(msg string) error {
@@ -305,7 +305,7 @@ func TestDispatchConfigErrors(t *testing.T) {
 			res, err := Run(context.Background(), w.f, o)
 			require.Error(t, err)
 			assert.Nil(t, res)
-			assert.Equal(t, tc.config, errors.Is(err, ErrConfig), "%v", err)
+			assert.Equal(t, tc.config, errors.Is(err, vocab.ErrBadInput), "%v", err)
 			assert.Contains(t, err.Error(), tc.want)
 			if tc.dispatch != nil {
 				assert.ErrorIs(t, err, tc.dispatch, "GitHub's answer stays reachable")

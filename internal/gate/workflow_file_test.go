@@ -68,7 +68,7 @@ func TestWorkflowIdentityIsTheFile(t *testing.T) {
 			o.Policy.AppearTimeout = config.Duration(60e9)
 			res, err := Run(context.Background(), f, o)
 			if tc.config != "" {
-				require.ErrorIs(t, err, ErrConfig)
+				require.ErrorIs(t, err, vocab.ErrBadInput)
 				assert.Contains(t, err.Error(), tc.config)
 				return
 			}

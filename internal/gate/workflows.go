@@ -18,7 +18,7 @@ import (
 //     "security-gate.yml") or by display name. Both are resolved once, at the start, with
 //     one listing of the repository's workflows (ListWorkflows): a file that does not
 //     exist, a name no file declares and a name more than one file declares are
-//     configuration errors (ErrConfig, exit 2) that name the files and how to pick one.
+//     configuration errors (bad input, exit 2) that name the files and how to pick one.
 //   - A check run counts for the gate only when its workflow run's workflow is that file:
 //     GraphQL gives each check suite's workflow run with the workflow's database id (the
 //     REST workflow id) and the run's file path. A check run whose workflow cannot be
