@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
@@ -21,6 +22,10 @@ import (
 // what state the secrets and the gateway are in.
 func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	// 1. Nothing changes here: the same decision a dry run reports (Plan).
+	var started time.Time
+	if r.Clock != nil { // the duration counts the reads; a request without a Clock never gets past them
+		started = r.Clock.Now()
+	}
 	d, err := decide(ctx, gh, r)
 	if err != nil {
 		return nil, err
@@ -34,7 +39,7 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	}
 	env := r.Environment.Name
 	rep := &Report{Environment: env, Kind: p.kind, BootstrapSecret: p.bootSecret != "", Reason: r.Reason,
-		Verdict: outcome.Fail, Stage: StagePrepare, Started: r.Clock.Now(), Secrets: d.secrets()}
+		Verdict: outcome.Fail, Stage: StagePrepare, Started: started, Secrets: d.secrets()}
 	defer func() { rep.Finished = r.Clock.Now() }()
 	say := func(format string, args ...any) {
 		if r.Progress != nil {
