@@ -23,7 +23,7 @@ import (
 func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	// 1. Nothing changes here: the same decision a dry run reports (Plan).
 	var started time.Time
-	if r.Clock != nil { // the duration counts the reads; a request without a Clock never gets past them
+	if r.Clock != nil { // the duration counts the reads; guarded so a clockless bad request still gets its error
 		started = r.Clock.Now()
 	}
 	d, err := decide(ctx, gh, r)
