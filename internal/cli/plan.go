@@ -20,10 +20,8 @@ import (
 // api_cost}, and the plan as the step summary, and exits 0: the plan is the result, even
 // one that says a run would stop. Bad input is still 2 and a GitHub failure 3.
 //
-// rotate (issue 10) plugs in the same way: add inDryRun to its inputs, call a.dryRun()
-// in its params, branch on a.readOnly to a planRotate that calls a Service.PlanRotate
-// backed by a rotate.Plan sharing rotate's decision function, and render it here with
-// writePlan.
+// rotate plugs in the same way (rotate_cmd.go: planRotate, Service.PlanRotate, rotate.Plan
+// on rotate's decide).
 
 // Planned is the result output of a dry run. It is deliberately not a verdict: a workflow
 // step conditioned on result == 'pass' must never proceed after a dry run.
@@ -41,8 +39,8 @@ func (a *app) dryRun() error {
 	return nil
 }
 
-// PlanReport is the `report` output of a dry run; Plan is release.PlanResult or
-// rollback.PlanResult.
+// PlanReport is the `report` output of a dry run; Plan is release.PlanResult,
+// rollback.PlanResult or rotate.PlanResult.
 type PlanReport struct {
 	Command    string          `json:"command"`
 	Version    string          `json:"version"`

@@ -23,7 +23,7 @@ var rotateInputs = []input{
 	{name: "credential", help: "token or password (default: what the environment's probes use, token-env or password-env)"},
 	{name: "bootstrap-secret", def: "false", help: "also rotate the dedicated AGENTME_BOOTSTRAP_SECRET the configuration names (secrets.bootstrap)"},
 	{name: "reason", help: "why the credential is rotated (required; recorded in the deployment payload and the report)"},
-	inPollInterval,
+	inPollInterval, inDryRun,
 }
 
 // rotateOutputNames are the rotation's outputs besides result and report.
@@ -39,6 +39,9 @@ func rotateCommand() *command {
 			p, err := a.rotateParams()
 			if err != nil {
 				return err
+			}
+			if a.readOnly {
+				return a.planRotate(ctx, p)
 			}
 			return a.runRotate(ctx, p)
 		},
@@ -63,6 +66,9 @@ func (a *app) rotateParams() (rotateParams, error) {
 		return p, outcome.BadInputf("no GitHub token: rotation writes secrets, which GITHUB_TOKEN never may: pass a GitHub App installation token or a fine-grained token with the Secrets (or Environments) permission as the token input")
 	}
 	if p.cfg, err = a.loadConfig(); err != nil {
+		return p, err
+	}
+	if err := a.dryRun(); err != nil {
 		return p, err
 	}
 	name := a.in.str("environment")
@@ -120,6 +126,22 @@ func (a *app) runRotate(ctx context.Context, p rotateParams) error {
 	}
 	a.runner.Error(rep.Problem, actions.Annotation{Title: title})
 	return outcome.Decided(outcome.Fail, rep.Problem)
+}
+
+// planRotate is rotate's dry run: what a rotation would write and redeploy, read as the
+// rotation reads it, nothing written and no gateway contacted.
+func (a *app) planRotate(ctx context.Context, p rotateParams) error {
+	client, err := a.newClient(p.gh, p.token)
+	if err != nil {
+		return err
+	}
+	plan, err := a.service(p.cfg, client, p.gh).PlanRotate(ctx, p.req)
+	if err != nil {
+		return err
+	}
+	a.writePlan("rotate", p.gh, client, plan, summary.RotatePlan(plan), map[string]string{"sha": plan.Running.SHA, "tag": plan.Running.Tag})
+	a.runner.Infof("Dry run: %s", plan.Reason)
+	return nil
 }
 
 // rotateSandbox runs the rotate command of a sandbox scenario against its world:

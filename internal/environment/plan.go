@@ -14,7 +14,7 @@ import (
 	"github.com/agentme/release-action/internal/smoke"
 )
 
-// The dry run of a command is its Plan function (release.Plan, rollback.Plan) called
+// The dry run of a command is its Plan function (release.Plan, rollback.Plan, rotate.Plan) called
 // with a read-only client: Plan runs the decisions the real run acts on and writes
 // nothing, and the client refuses any write that a path would still attempt
 // (github.ErrReadOnly). A new command (rotate) joins the same way: split its decision

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/deploy"
@@ -20,10 +21,16 @@ import (
 // first write included — is a Report whose Verdict says fail and whose Problem says
 // what state the secrets and the gateway are in.
 func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
-	p, err := r.plan()
+	// 1. Nothing changes here: the same decision a dry run reports (Plan).
+	var started time.Time
+	if r.Clock != nil { // the duration counts the reads; guarded so a clockless bad request still gets its error
+		started = r.Clock.Now()
+	}
+	d, err := decide(ctx, gh, r)
 	if err != nil {
 		return nil, err
 	}
+	p := d.p
 	if r.Generate == nil {
 		r.Generate = Generate
 	}
@@ -32,39 +39,20 @@ func Run(ctx context.Context, gh GitHub, r Request) (*Report, error) {
 	}
 	env := r.Environment.Name
 	rep := &Report{Environment: env, Kind: p.kind, BootstrapSecret: p.bootSecret != "", Reason: r.Reason,
-		Verdict: outcome.Fail, Stage: StagePrepare, Started: r.Clock.Now()}
+		Verdict: outcome.Fail, Stage: StagePrepare, Started: started, Secrets: d.secrets()}
 	defer func() { rep.Finished = r.Clock.Now() }()
 	say := func(format string, args ...any) {
 		if r.Progress != nil {
 			r.Progress(fmt.Sprintf(format, args...))
 		}
 	}
-	rep.Secrets = append(rep.Secrets, SecretWrite{Name: p.credSecret, Role: p.kind, Scope: p.scope})
-	if p.bootSecret != "" {
-		rep.Secrets = append(rep.Secrets, SecretWrite{Name: p.bootSecret, Role: "bootstrap", Scope: p.scope})
-	}
-
-	// 1. Nothing changes here.
-	running, ok, err := current(ctx, gh, env)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		rep.Problem = fmt.Sprintf("nothing was changed: no deployment of %s records a commit it runs, and rotation restarts the environment by redeploying that commit; release to %s first (or deploy it with release-action) and rotate then", env, env)
+	if !d.found {
+		rep.Problem = "nothing was changed: " + notRunning(env)
 		return rep, nil
 	}
+	running, key := d.running, d.key
 	rep.Running = running
 	say("%s runs %s (%s, deployment %d)", env, untrusted.ShortSHA(running.SHA), untrusted.Clean(running.Tag), running.DeploymentID)
-
-	// The public key first: it is also the check that the token may touch the secrets,
-	// before anything is generated.
-	key, err := gh.SecretsPublicKey(ctx, p.ghEnv)
-	if err != nil {
-		return nil, secretsErr(err, p, env)
-	}
-	for i := range rep.Secrets {
-		rep.Secrets[i].KeyID = key.KeyID
-	}
 
 	newCred, err := r.Generate()
 	if err != nil {
