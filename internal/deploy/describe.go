@@ -191,9 +191,9 @@ func isOurRecord(d github.Deployment) bool {
 	return false
 }
 
-// sortDeployments orders records newest first: CreatedAt descending, ties by ID descending
-// (GitHub documents no order).
-func sortDeployments(ds []github.Deployment) {
+// SortNewestFirst orders records newest first: CreatedAt descending, ties by ID
+// descending (GitHub documents no order). Every reader of deployment history uses it.
+func SortNewestFirst(ds []github.Deployment) {
 	slices.SortStableFunc(ds, func(a, b github.Deployment) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
@@ -202,8 +202,8 @@ func sortDeployments(ds []github.Deployment) {
 	})
 }
 
-// sortStatuses orders statuses newest first, whatever order they came in.
-func sortStatuses(ss []github.DeploymentStatus) {
+// SortStatusesNewestFirst orders statuses newest first, whatever order they came in.
+func SortStatusesNewestFirst(ss []github.DeploymentStatus) {
 	slices.SortStableFunc(ss, func(a, b github.DeploymentStatus) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c

@@ -68,7 +68,7 @@ func inspectCommit(ctx context.Context, gh GitHub, env, sha string) (State, erro
 	if err != nil {
 		return State{}, fmt.Errorf("list deployments of %s to %s: %w", untrusted.ShortSHA(sha), env, err)
 	}
-	sortDeployments(recs)
+	SortNewestFirst(recs)
 	for _, r := range recs {
 		// The server filtered already; a record of another commit or environment here
 		// would make resume follow the wrong deployment, so check again.
@@ -221,7 +221,7 @@ func LastKnownGood(ctx context.Context, gh GitHub, env, exclude string) (*github
 	if err != nil {
 		return nil, nil, fmt.Errorf("list deployments of %s to find the last known good one: %w", env, err)
 	}
-	sortDeployments(recs)
+	SortNewestFirst(recs)
 	cache := statusCache{}
 	// badCommit reports whether release-action's records of the commit say it is not good
 	// after its success at `since`.
@@ -295,7 +295,7 @@ func statuses(ctx context.Context, gh GitHub, id int64) ([]github.DeploymentStat
 	if err != nil {
 		return nil, fmt.Errorf("list statuses of deployment %d: %w", id, err)
 	}
-	sortStatuses(ss)
+	SortStatusesNewestFirst(ss)
 	return ss, nil
 }
 

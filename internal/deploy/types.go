@@ -2,11 +2,14 @@ package deploy
 
 import (
 	"context"
+	"encoding/json"
+	"regexp"
 	"time"
 
 	"github.com/agentme/release-action/internal/clock"
 	"github.com/agentme/release-action/internal/config"
 	"github.com/agentme/release-action/internal/github"
+	"github.com/agentme/release-action/internal/untrusted"
 )
 
 // GitHub is what deploy needs of the client (*github.Client satisfies it).
@@ -188,3 +191,32 @@ type Result struct {
 	WindowNote string          `json:"window_note,omitempty"`
 	Duration   config.Duration `json:"duration"`
 }
+
+// PayloadOf reads a record's payload: a JSON object, or a string holding one (some
+// clients send the payload as a string). A record release-action did not write reads as
+// the zero Payload.
+func PayloadOf(d github.Deployment) Payload {
+	var p Payload
+	if json.Unmarshal(d.Payload, &p) == nil {
+		return p
+	}
+	var s string
+	if json.Unmarshal(d.Payload, &s) == nil && json.Unmarshal([]byte(s), &p) == nil {
+		return p
+	}
+	return Payload{}
+}
+
+// TagOf is the tag a record deployed, cleaned for display: its payload's, else its ref
+// when that is not a commit SHA ("" when neither).
+func TagOf(d github.Deployment) string {
+	if t := PayloadOf(d).Tag; t != "" {
+		return untrusted.OneLine(t, 100)
+	}
+	if d.Ref != "" && !shaRef.MatchString(d.Ref) {
+		return untrusted.OneLine(d.Ref, 100)
+	}
+	return ""
+}
+
+var shaRef = regexp.MustCompile(`^[0-9a-fA-F]{7,40}$`)

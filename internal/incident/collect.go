@@ -99,7 +99,7 @@ func collectRecords(ctx context.Context, api API, envs []string, deployWorkflow 
 				continue
 			}
 			rec.Deployments = append(rec.Deployments, DeploymentRecord{Deployment: d, Statuses: ss})
-			if t := tagOf(d); t != "" {
+			if t := deploy.TagOf(d); t != "" {
 				rec.Tags[t] = d.SHA
 			}
 		}
@@ -158,11 +158,11 @@ func Timeline(rec *Records, notes []Entry) []Entry {
 		for _, dr := range rec.Deployments {
 			d := dr.Deployment
 			what := untrusted.ShortSHA(d.SHA)
-			if t := tagOf(d); t != "" {
+			if t := deploy.TagOf(d); t != "" {
 				what = t + " (" + what + ")"
 			}
 			kind := "deployment"
-			if payloadOf(d).Rollback {
+			if deploy.PayloadOf(d).Rollback {
 				kind = "rollback deployment"
 			}
 			// A deployment with anything in the window is shown whole (its creation and
@@ -305,31 +305,8 @@ func safeName(s string) string {
 	return cmp.Or(s, "job")
 }
 
-// payloadOf reads a record's payload (a JSON object, or a string holding one).
-func payloadOf(d github.Deployment) deploy.Payload {
-	var p deploy.Payload
-	if json.Unmarshal(d.Payload, &p) == nil {
-		return p
-	}
-	var s string
-	if json.Unmarshal(d.Payload, &s) == nil && json.Unmarshal([]byte(s), &p) == nil {
-		return p
-	}
-	return deploy.Payload{}
-}
-
 var hexRef = regexp.MustCompile(`^[0-9a-fA-F]{7,40}$`)
 
-// tagOf is the tag a record deployed: its payload's, else its ref when that is not a SHA.
-func tagOf(d github.Deployment) string {
-	if t := payloadOf(d).Tag; t != "" {
-		return untrusted.OneLine(t, 100)
-	}
-	if d.Ref != "" && !hexRef.MatchString(d.Ref) {
-		return untrusted.OneLine(d.Ref, 100)
-	}
-	return ""
-}
 
 // rollbackMitigations are the rollbacks of env at or after since whose statuses say they
 // were validated, at the time of that success status. A rollback is a deployment whose
@@ -357,16 +334,16 @@ func rollbackMitigations(rec *Records, env string, since time.Time) []Mitigation
 		if d.Environment != env || !d.CreatedAt.After(since) {
 			continue
 		}
-		marked := payloadOf(d).Rollback
+		marked := deploy.PayloadOf(d).Rollback
 		if !marked && !earlier[d.SHA] {
 			continue
 		}
 		for i := len(dr.Statuses) - 1; i >= 0; i-- { // oldest first: the first validation
 			s := dr.Statuses[i]
 			if s.State == "success" && deploy.StageOf(s) == deploy.StageValidated {
-				what := fmt.Sprintf("rollback deployment %d of %s validated", d.ID, cmp.Or(tagOf(d), untrusted.ShortSHA(d.SHA)))
+				what := fmt.Sprintf("rollback deployment %d of %s validated", d.ID, cmp.Or(deploy.TagOf(d), untrusted.ShortSHA(d.SHA)))
 				if !marked {
-					what = fmt.Sprintf("deployment %d of %s, a commit %s ran before the incident, succeeded", d.ID, cmp.Or(tagOf(d), untrusted.ShortSHA(d.SHA)), env)
+					what = fmt.Sprintf("deployment %d of %s, a commit %s ran before the incident, succeeded", d.ID, cmp.Or(deploy.TagOf(d), untrusted.ShortSHA(d.SHA)), env)
 				}
 				out = append(out, Mitigation{Kind: "rollback", At: s.CreatedAt, What: what, URL: s.LogURL})
 				break

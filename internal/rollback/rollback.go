@@ -3,7 +3,6 @@ package rollback
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -333,7 +332,7 @@ func (r *runner) findCurrent(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list the deployments of %s to find the one to roll back: %w", env, err)
 	}
-	sortDeployments(recs)
+	deploy.SortNewestFirst(recs)
 	var live *github.Deployment
 	var liveStatuses []github.DeploymentStatus
 	for _, d := range recs {
@@ -344,7 +343,7 @@ func (r *runner) findCurrent(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if sha == "" && len(ss) > 0 && deploy.StageOf(ss[0]) == deploy.StageDeploying && payloadOf(d).Rollback {
+		if sha == "" && len(ss) > 0 && deploy.StageOf(ss[0]) == deploy.StageDeploying && deploy.PayloadOf(d).Rollback {
 			continue // a rollback still deploying: the environment runs what it rolls back from
 		}
 		if len(ss) > 0 && isLive(deploy.StageOf(ss[0])) {
@@ -383,7 +382,7 @@ func (r *runner) findCurrent(ctx context.Context) error {
 	}
 	if r.bad != nil {
 		r.res.From.DeploymentID = r.bad.ID
-		r.res.From.Tag = tagOf(*r.bad)
+		r.res.From.Tag = deploy.TagOf(*r.bad)
 		r.say("rolling back from deployment %d of %s", r.bad.ID, r.fromText())
 	} else {
 		r.warn("no deployment record of %s in %s: it cannot be marked rolled back", untrusted.ShortSHA(sha), env)
@@ -489,7 +488,7 @@ func (r *runner) unfinishedRollback(ctx context.Context) (*github.Deployment, er
 	if err != nil {
 		return nil, fmt.Errorf("list the deployments of %s to find an unfinished rollback: %w", env, err)
 	}
-	sortDeployments(recs)
+	deploy.SortNewestFirst(recs)
 	for _, d := range recs {
 		if !sameEnv(d.Environment, env) || d.SHA == "" || !isOurRecord(d) || !isRollbackOf(d, r.res.From.SHA) {
 			continue
@@ -517,7 +516,7 @@ func (r *runner) unfinishedRollback(ctx context.Context) (*github.Deployment, er
 func (r *runner) tagFor(ctx context.Context, sha string, first *github.Deployment) (string, error) {
 	var names []string
 	add := func(d github.Deployment) {
-		for _, n := range []string{payloadOf(d).Tag, d.Ref} {
+		for _, n := range []string{deploy.PayloadOf(d).Tag, d.Ref} {
 			n = strings.TrimSpace(n)
 			if n != "" && !strings.EqualFold(n, sha) && !slices.Contains(names, n) {
 				names = append(names, n)
@@ -531,7 +530,7 @@ func (r *runner) tagFor(ctx context.Context, sha string, first *github.Deploymen
 	if err != nil {
 		return "", fmt.Errorf("list the deployments of %s to find its tag: %w", untrusted.ShortSHA(sha), err)
 	}
-	sortDeployments(recs)
+	deploy.SortNewestFirst(recs)
 	for _, d := range recs {
 		if strings.EqualFold(d.SHA, sha) {
 			add(d)
@@ -557,12 +556,7 @@ func (r *runner) statuses(ctx context.Context, id int64) ([]github.DeploymentSta
 	if err != nil {
 		return nil, fmt.Errorf("list the statuses of deployment %d: %w", id, err)
 	}
-	slices.SortStableFunc(ss, func(a, b github.DeploymentStatus) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
+	deploy.SortStatusesNewestFirst(ss)
 	return ss, nil
 }
 
@@ -613,49 +607,17 @@ func isLive(s deploy.Stage) bool {
 	return false
 }
 
-// payloadOf reads a record's payload (a JSON object, or a string holding one).
-func payloadOf(d github.Deployment) deploy.Payload {
-	var p deploy.Payload
-	if json.Unmarshal(d.Payload, &p) == nil {
-		return p
-	}
-	var s string
-	if json.Unmarshal(d.Payload, &s) == nil && json.Unmarshal([]byte(s), &p) == nil {
-		return p
-	}
-	return deploy.Payload{}
-}
-
 // isOurRecord reports whether release-action created the record.
 func isOurRecord(d github.Deployment) bool {
-	return strings.HasPrefix(d.Description, deploy.Prefix) || payloadOf(d).ReleaseAction > 0
+	return strings.HasPrefix(d.Description, deploy.Prefix) || deploy.PayloadOf(d).ReleaseAction > 0
 }
 
 // isRollbackOf reports whether a record is a rollback deployment away from the bad commit.
 func isRollbackOf(d github.Deployment, bad string) bool {
-	p := payloadOf(d)
+	p := deploy.PayloadOf(d)
 	return p.Rollback && bad != "" && strings.EqualFold(p.RollbackFrom, bad)
 }
 
-// tagOf is the tag a record deployed: its payload's, else its ref when that is not a SHA.
-func tagOf(d github.Deployment) string {
-	if t := payloadOf(d).Tag; t != "" {
-		return untrusted.OneLine(t, 100)
-	}
-	if d.Ref != "" && !hexRef.MatchString(d.Ref) {
-		return untrusted.OneLine(d.Ref, 100)
-	}
-	return ""
-}
-
-func sortDeployments(ds []github.Deployment) {
-	slices.SortStableFunc(ds, func(a, b github.Deployment) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
-}
 
 func sameEnv(got, want string) bool { return got == "" || strings.EqualFold(got, want) }
 

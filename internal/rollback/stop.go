@@ -68,7 +68,7 @@ func (r *runner) stopOptions(findOnly bool) stoprollout.Options {
 		Grace: rc.Grace(), Timeout: rc.Timeout(),
 		PollInterval: r.o.StopPollInterval, LogURL: r.o.RunURL, Clock: r.clk, Progress: r.o.Progress,
 		// Another rollback is followed, never stopped; this run's own earlier attempts resume.
-		Skip:     func(d github.Deployment) bool { return payloadOf(d).Rollback },
+		Skip:     func(d github.Deployment) bool { return deploy.PayloadOf(d).Rollback },
 		FindOnly: findOnly,
 	}
 }
@@ -95,16 +95,16 @@ func (r *runner) otherRollback(ctx context.Context) (*github.Deployment, deploy.
 	self := stoprollout.RunIDOfURL(r.o.RunURL)
 	horizon := 2 * max(r.env.Timeout.D(), deploy.DefaultTimeout)
 	byOther := func(d github.Deployment) bool {
-		p := payloadOf(d)
+		p := deploy.PayloadOf(d)
 		other := stoprollout.RunIDOfURL(p.RunURL)
 		return other != 0 && other != self && !(self == 0 && p.RunURL == r.o.RunURL) && r.clk.Now().Sub(d.CreatedAt) <= horizon
 	}
 	// Another run's rollback that finished a moment ago is what the environment runs now:
 	// a rollback asked for without from or to would roll the rollback back. Report it.
 	if b := r.bad; b != nil && len(r.badStatuses) > 0 && strings.TrimSpace(r.o.CurrentSHA) == "" && strings.TrimSpace(r.o.To) == "" &&
-		isOurRecord(*b) && payloadOf(*b).Rollback && payloadOf(*b).RollbackFrom != "" && byOther(*b) {
+		isOurRecord(*b) && deploy.PayloadOf(*b).Rollback && deploy.PayloadOf(*b).RollbackFrom != "" && byOther(*b) {
 		d, stage := *b, deploy.StageOf(r.badStatuses[0])
-		r.res.From = Ref{SHA: strings.ToLower(payloadOf(d).RollbackFrom)}
+		r.res.From = Ref{SHA: strings.ToLower(deploy.PayloadOf(d).RollbackFrom)}
 		r.bad, r.badStatuses = nil, nil // that run marked the bad record and timed the window
 		return &d, stage, nil
 	}
@@ -116,7 +116,7 @@ func (r *runner) otherRollback(ctx context.Context) (*github.Deployment, deploy.
 	if err != nil {
 		return nil, "", fmt.Errorf("list the deployments of %s to find another rollback: %w", env, err)
 	}
-	sortDeployments(recs)
+	deploy.SortNewestFirst(recs)
 	for _, d := range recs {
 		if !sameEnv(d.Environment, env) || !isOurRecord(d) || !isRollbackOf(d, r.res.From.SHA) {
 			continue
@@ -148,7 +148,7 @@ func (r *runner) otherRollback(ctx context.Context) (*github.Deployment, deploy.
 // rollback's outcome.
 func (r *runner) follow(ctx context.Context, d *github.Deployment, stage deploy.Stage) (*Result, error) {
 	res := r.res
-	p := payloadOf(*d)
+	p := deploy.PayloadOf(*d)
 	f := &Followed{DeploymentID: d.ID, RunURL: untrusted.Clean(p.RunURL), Tag: untrusted.OneLine(p.Tag, 100), SHA: strings.ToLower(d.SHA), Stage: stage}
 	res.Followed = f
 	res.To.SHA, res.To.Tag, res.To.DeploymentID = f.SHA, f.Tag, d.ID

@@ -26,7 +26,6 @@ package stoprollout
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -280,12 +279,7 @@ func (s *stopper) findRecords(ctx context.Context, active map[int64]github.Workf
 	if err != nil {
 		return nil, fmt.Errorf("list the deployments of %s to find what rolls out: %w", env, err)
 	}
-	slices.SortStableFunc(recs, func(a, b github.Deployment) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.ID, a.ID)
-	})
+	deploy.SortNewestFirst(recs)
 	var open []Record
 	for i, d := range recs {
 		if i >= MaxRecords {
@@ -543,15 +537,5 @@ func runOfStatus(st github.DeploymentStatus) int64 {
 	return RunIDOfURL(st.LogURL)
 }
 
-// payloadRunURL is the run_url of a record's payload (a JSON object or a string holding one).
-func payloadRunURL(d github.Deployment) string {
-	var p deploy.Payload
-	if json.Unmarshal(d.Payload, &p) == nil {
-		return p.RunURL
-	}
-	var str string
-	if json.Unmarshal(d.Payload, &str) == nil && json.Unmarshal([]byte(str), &p) == nil {
-		return p.RunURL
-	}
-	return ""
-}
+// payloadRunURL is the run_url of a record's payload.
+func payloadRunURL(d github.Deployment) string { return deploy.PayloadOf(d).RunURL }
