@@ -307,7 +307,6 @@ func safeName(s string) string {
 
 var hexRef = regexp.MustCompile(`^[0-9a-fA-F]{7,40}$`)
 
-
 // rollbackMitigations are the rollbacks of env at or after since whose statuses say they
 // were validated, at the time of that success status. A rollback is a deployment whose
 // payload says so (release-action's rollback), or a redeploy of a commit the environment

@@ -618,7 +618,6 @@ func isRollbackOf(d github.Deployment, bad string) bool {
 	return p.Rollback && bad != "" && strings.EqualFold(p.RollbackFrom, bad)
 }
 
-
 func sameEnv(got, want string) bool { return got == "" || strings.EqualFold(got, want) }
 
 func fullSHA(s string) bool { return len(s) == 40 && hexRef.MatchString(s) }
